@@ -1,0 +1,1 @@
+"""The debt-collection domain: the debtor registry, statuses, notices, crews, reports, legal."""

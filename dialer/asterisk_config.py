@@ -1,0 +1,64 @@
+"""Renders ``asterisk_conf/`` (templates with ``@NAME@`` placeholders) into a real configuration folder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from dialer.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = REPO_ROOT / "asterisk_conf"
+SOUNDS_DIR = REPO_ROOT / "sounds"
+_PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
+
+
+def render_text(text: str, values: Mapping[str, str], source: str) -> str:
+    """Replace every ``@NAME@``; an unknown placeholder or a value with a line break is an error."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise ConfigError(f"{source}: no value for placeholder @{name}@")
+        value = values[name]
+        if "\n" in value or "\r" in value or ";" in value:
+            raise ConfigError(f"{source}: the value for @{name}@ must not contain a line break or ';'")
+        return value
+
+    return _PLACEHOLDER.sub(substitute, text)
+
+
+def render_config(destination: Path, values: Mapping[str, str], source: Path = CONF_DIR) -> list[Path]:
+    """Write every ``*.conf`` of ``source`` into ``destination`` with placeholders filled in.
+
+    Files holding secrets are written with mode 0600. Returns the written paths.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(source.glob("*.conf")):
+        text = render_text(path.read_text(encoding="utf-8"), values, path.name)
+        target = destination / path.name
+        target.write_text(text, encoding="utf-8")
+        target.chmod(0o600 if path.name == "manager.conf" else 0o644)
+        written.append(target)
+    return written
+
+
+def install_sounds(destination: Path, source: Path = SOUNDS_DIR) -> int:
+    """Copy built prompts (``sounds/build/<lang>/...``) into an Asterisk sounds folder; returns the count."""
+    built = source / "build"
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    if not built.is_dir():
+        return 0
+    count = 0
+    for path in built.rglob("*"):
+        if path.is_file():
+            target = destination / path.relative_to(built)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            count += 1
+    return count

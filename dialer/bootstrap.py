@@ -1,0 +1,44 @@
+"""The composition root: builds the long-lived collaborators from the settings, once, at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.migrate import upgrade
+from db.repositories import ensure_organisation
+from db.session import make_engine, make_session_factory
+from dialer.ami import AmiClient
+from dialer.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    organisation_id: int
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_storage(settings: Settings, *, migrate: bool = True) -> Storage:
+    """The database, migrated to the current schema, with the default organisation present."""
+    engine = make_engine(settings.database.url)
+    if migrate:
+        upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        organisation = ensure_organisation(
+            session, settings.organisation.name, settings.organisation.timezone, utc_now()
+        )
+        organisation_id = organisation.id
+    return Storage(engine, sessions, organisation_id)
+
+
+def make_ami_client(settings: Settings) -> AmiClient:
+    return AmiClient(settings.ami, settings.ami.read_secret())

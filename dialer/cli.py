@@ -1,0 +1,309 @@
+"""The `upravdolg` command line (also `python -m dialer`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tomllib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from dialer.errors import UpravDolgError
+from dialer.settings import Settings, load_settings, parse_overrides
+
+logger = logging.getLogger("upravdolg")
+
+DESCRIPTION = """\
+UpravDolg — utility-debt collection: debtor registry, unattended calling through Asterisk, and the
+supervisor's tools. Settings come from defaults < upravdolg.toml < UPRAVDOLG_* environment < these flags
+(see upravdolg.example.toml)."""
+
+
+def _add_asterisk(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "asterisk",
+        help="the Asterisk 22 sandbox (a Debian-testing chroot) for the demo and the tests",
+        description="Build, start, stop and inspect the sandbox Asterisk. Needs root. The chroot is built "
+        "once with debootstrap under sandbox.cache_dir (default /var/cache/upravdolg) and reused.",
+    )
+    a = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a.add_parser(
+        "up",
+        help="build the chroot if missing, install asterisk_conf/ and sounds/, start Asterisk, "
+        "and return once AMI answers a login and FullyBooted was seen",
+    )
+    a.add_parser("down", help="stop Asterisk and every process left in the chroot")
+    a.add_parser(
+        "status",
+        help="say whether the sandbox is built, running, and answering on AMI (exit 0 running, 3 stopped)",
+    )
+    logs = a.add_parser("logs", help="print the last lines of Asterisk's log")
+    logs.add_argument("-n", "--lines", type=int, default=40, help="how many lines (default 40)")
+    logs.add_argument("--full", action="store_true", help="full.log with dialplan tracing, not messages.log")
+    render = a.add_parser(
+        "render",
+        help="render asterisk_conf/ with the AMI user and secret into DIR, "
+        "for installing on your own Asterisk server",
+    )
+    render.add_argument("directory", type=Path)
+
+
+def _add_db(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "db",
+        help="the database (SQLite by default, PostgreSQL by URL)",
+        description="Create or migrate the schema (Alembic). Safe to run repeatedly.",
+    )
+    a = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a.add_parser("upgrade", help="create the database or migrate it to the current schema")
+    a.add_parser("status", help="print the schema revision of the database and of this program")
+
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("import", help="import billing-centre files into the debtor registry")
+    a = p.add_subparsers(dest="kind", required=True, metavar="KIND")
+    d = a.add_parser(
+        "debtors",
+        help="a debtor list (CSV; cp1251 or UTF-8, ';' ',' or tab detected)",
+        description="Upsert debtors by account. Bad rows are reported with row, field and what "
+        "was expected; good rows are imported; a file-level problem writes nothing.",
+    )
+    d.add_argument("file", type=Path)
+    d.add_argument("--encoding", help="force the file's encoding (default: UTF-8 if valid, else cp1251)")
+    d.add_argument(
+        "--mapping",
+        type=Path,
+        help='TOML file mapping file headers to fields, e.g. "Номер абонента" = "account"',
+    )
+    d.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _add_probe(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="place test calls to numbers and print what Asterisk reported",
+        description="Originate one call per number (our side holds an answered call --hold seconds) and "
+        "report the outcome, talk time, hang-up cause and digits. With --trunk sim the last digit picks the "
+        "simulated debtor's behaviour (asterisk_conf/README.md).",
+    )
+    p.add_argument("numbers", nargs="+", help="numbers in any Russian format, e.g. +79120000004")
+    p.add_argument("--trunk", default="sim", help='"sim" (default) or a PJSIP endpoint name, e.g. sipp')
+    p.add_argument("--hold", type=int, default=10, help="seconds our side holds an answered call")
+    p.add_argument("--timeout", type=float, default=8.0, help="dial timeout in seconds")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="upravdolg", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file (default: ./upravdolg.toml if present)"
+    )
+    parser.add_argument("--database-url", help="database URL (overrides database.url)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override any setting, e.g. --set ami.port=5038 (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_asterisk(sub)
+    _add_db(sub)
+    _add_import(sub)
+    _add_probe(sub)
+    sub.add_parser(
+        "demo",
+        help="the main job on the embedded default: import the sample list and call "
+        "the simulated debtors through the sandbox, then print what happened",
+    )
+    cfg = sub.add_parser("config", help="show the effective settings (secrets masked)")
+    cfg.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "show", help="print the merged settings as TOML-like text"
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    layer = parse_overrides(args.set)
+    if args.database_url:
+        layer.setdefault("database", {})["url"] = args.database_url
+    return load_settings(args.config, cli_layer=layer)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+
+
+def cmd_asterisk(args: argparse.Namespace, settings: Settings) -> int:
+    from dialer.asterisk_config import render_config
+    from dialer.sandbox import Sandbox
+
+    sandbox = Sandbox(settings)
+    if args.action == "up":
+        _out(sandbox.up())
+        return 0
+    if args.action == "down":
+        _out(sandbox.down())
+        return 0
+    if args.action == "status":
+        status = sandbox.status()
+        _out(f"Asterisk sandbox: {status.detail}")
+        return 0 if status.running and status.ami_ok else 3
+    if args.action == "logs":
+        lines = sandbox.last_log_lines(args.lines, full=args.full)
+        _out("\n".join(lines) if lines else "(no log yet)")
+        return 0
+    if args.action == "render":
+        values = {"AMI_USERNAME": settings.ami.username, "AMI_SECRET": settings.ami.read_secret()}
+        for path in render_config(args.directory, values):
+            _out(str(path))
+        return 0
+    raise AssertionError(args.action)  # pragma: no cover - argparse restricts the choices
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from db.migrate import current_revision, head_revision
+    from db.session import make_engine
+    from dialer.bootstrap import open_storage
+
+    if args.action == "upgrade":
+        storage = open_storage(settings)
+        _out(
+            f"{storage.engine.url.render_as_string(hide_password=True)}: schema at revision "
+            f"{current_revision(storage.engine)}"
+        )
+        return 0
+    engine = make_engine(settings.database.url)
+    current, head = current_revision(engine), head_revision()
+    _out(f"database revision: {current or 'none (run `upravdolg db upgrade`)'}; program expects: {head}")
+    return 0 if current == head else 1
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.registry_import import ImportFileError, import_debtors
+    from dialer.bootstrap import open_storage, utc_now
+    from dialer.demo import print_import
+
+    mapping = None
+    if args.mapping:
+        try:
+            raw = tomllib.loads(args.mapping.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ImportFileError(f"mapping file {args.mapping}: {exc}") from None
+        mapping = {str(k): str(v) for k, v in raw.items()}
+    storage = open_storage(settings)
+    report = import_debtors(
+        storage.sessions,
+        storage.organisation_id,
+        args.file,
+        now=utc_now(),
+        encoding=args.encoding,
+        mapping=mapping,
+    )
+    if args.json:
+        _out(json.dumps(asdict(report), ensure_ascii=False, default=str))
+    else:
+        print_import(report, args.file, sys.stdout)
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.phones import normalise
+    from dialer.bootstrap import make_ami_client
+    from dialer.probe import describe, probe_calls
+
+    targets = []
+    for number in args.numbers:
+        phone = normalise(number)
+        if phone.e164 is None:
+            raise UpravDolgError(f"{number!r} is not a phone number we can dial: {phone.problem}")
+        targets.append((f"probe-{uuid.uuid4().hex[:16]}", phone.e164))
+
+    async def run() -> list[Any]:
+        client = make_ami_client(settings)
+        await client.connect()
+        try:
+            return await probe_calls(
+                client, targets, trunk=args.trunk, hold_seconds=args.hold, dial_timeout=args.timeout
+            )
+        finally:
+            await client.close()
+
+    results = asyncio.run(run())
+    if args.json:
+        _out(
+            json.dumps(
+                [
+                    {
+                        "number": r.e164,
+                        "outcome": r.outcome.value if r.outcome else None,
+                        "talk_seconds": r.call.talk_seconds,
+                        "hangup_cause": r.call.hangup_cause,
+                        "dial_status": r.call.dial_status,
+                        "originate_reason": r.call.originate_reason,
+                        "digits": r.call.digits,
+                        "detail": r.detail,
+                    }
+                    for r in results
+                ],
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for result in results:
+            _out(f"{result.e164}: {describe(result)}")
+    return 0 if all(r.outcome is not None for r in results) else 1
+
+
+def cmd_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    from dialer.demo import run_demo
+
+    return run_demo(settings, sys.stdout)
+
+
+def cmd_config(_args: argparse.Namespace, settings: Settings) -> int:
+    for section, values in settings.model_dump(mode="json").items():
+        _out(f"[{section}]")
+        for key, value in values.items():
+            shown = ("(set)" if value else "(not set)") if key == "secret" else value
+            _out(f"{key} = {json.dumps(shown, ensure_ascii=False)}")
+        _out("")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "asterisk": cmd_asterisk,
+    "db": cmd_db,
+    "import": cmd_import,
+    "probe": cmd_probe,
+    "demo": cmd_demo,
+    "config": cmd_config,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else getattr(logging, settings.log.level),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        return COMMANDS[args.command](args, settings)
+    except UpravDolgError as exc:
+        sys.stderr.write(f"upravdolg: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("upravdolg: interrupted\n")
+        return 130

@@ -1,0 +1,204 @@
+"""The one typed settings object and how it is layered.
+
+Precedence, lowest first: built-in defaults < ``upravdolg.toml`` < environment ``UPRAVDOLG_*`` < CLI
+flags. Environment names are ``UPRAVDOLG_<SECTION>_<KEY>`` (``UPRAVDOLG_DATABASE_URL``,
+``UPRAVDOLG_AMI_SECRET``, ``UPRAVDOLG_AMI_SECRET_FILE``); ``UPRAVDOLG_CONFIG`` names the TOML file.
+Secrets (the AMI secret) come only from the environment or a file outside the repository: a secret written
+in the TOML file is refused. ``upravdolg.example.toml`` documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from dialer.errors import ConfigError
+
+ENV_PREFIX = "UPRAVDOLG_"
+DEFAULT_CONFIG_FILE = "upravdolg.toml"
+DEFAULT_CACHE_DIR = "/var/cache/upravdolg"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        default="sqlite:///upravdolg.db",
+        description="SQLAlchemy URL. Default: the file upravdolg.db in the working directory.",
+    )
+
+
+class OrganisationSettings(_Section):
+    name: str = "УК «Пример»"
+    timezone: str = "Europe/Moscow"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (expected an IANA name like Europe/Moscow)"
+            ) from exc
+        return value
+
+
+class AmiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = Field(default="upravdolg", pattern=r"^[A-Za-z0-9_.-]+$")
+    secret: SecretStr | None = None
+    secret_file: Path = Path(DEFAULT_CACHE_DIR) / "ami-secret"
+    connect_timeout: float = Field(default=5.0, gt=0)
+    action_timeout: float = Field(default=10.0, gt=0)
+    ping_interval: float = Field(default=10.0, gt=0)
+    ping_timeout: float = Field(default=5.0, gt=0)
+    reconnect_min: float = Field(default=0.5, gt=0)
+    reconnect_max: float = Field(default=30.0, gt=0)
+
+    def read_secret(self) -> str:
+        """The AMI secret: ``UPRAVDOLG_AMI_SECRET`` if set, else the content of ``secret_file``."""
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        try:
+            text = self.secret_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"no AMI secret: UPRAVDOLG_AMI_SECRET is not set and {self.secret_file} does not exist",
+                hint="run `upravdolg asterisk up` (it creates one for the sandbox) "
+                "or set UPRAVDOLG_AMI_SECRET",
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read the AMI secret file {self.secret_file}: {exc.strerror}") from None
+        if not text:
+            raise ConfigError(f"the AMI secret file {self.secret_file} is empty")
+        return text
+
+
+class AgiSettings(_Section):
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=4573, ge=1, le=65535)
+
+
+class SandboxSettings(_Section):
+    cache_dir: Path = Path(DEFAULT_CACHE_DIR)
+    suite: str = Field(default="forky", pattern=r"^[a-z]+$")
+    fallback_suite: str = Field(default="sid", pattern=r"^[a-z]+$")
+    mirror: str = "http://deb.debian.org/debian"
+    boot_timeout: float = Field(default=60.0, gt=0)
+
+
+class LogSettings(_Section):
+    level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    organisation: OrganisationSettings = OrganisationSettings()
+    ami: AmiSettings = AmiSettings()
+    agi: AgiSettings = AgiSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    log: LogSettings = LogSettings()
+
+
+SECTIONS: tuple[str, ...] = tuple(Settings.model_fields)
+_SECRET_KEYS = {("ami", "secret")}
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for section, key in _SECRET_KEYS:
+        if isinstance(data.get(section), dict) and key in data[section]:
+            raise ConfigError(
+                f"{path}: [{section}] {key} must not be written in the configuration file",
+                hint=f"set UPRAVDOLG_{section.upper()}_{key.upper()} or [{section}] {key}_file instead",
+            )
+    return data
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, sep, key = rest.partition("_")
+        if not sep or section not in SECTIONS:
+            continue
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """``section.key=value`` strings (the CLI's ``--set``) as a settings layer."""
+    layer: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        dotted, sep, value = pair.partition("=")
+        section, dot, key = dotted.strip().partition(".")
+        if not sep or not dot or not key:
+            raise ConfigError(f"--set {pair!r}: expected section.key=value, e.g. ami.port=5038")
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def _describe(error: ValidationError, sources: str) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{where}: {item['msg']}")
+    return f"invalid settings ({sources}): " + "; ".join(parts)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    cli_layer: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from every layer. Raises :class:`ConfigError` naming the key on bad input."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    sources = ["defaults"]
+    path = config_file
+    if path is None and env.get(f"{ENV_PREFIX}CONFIG"):
+        path = Path(env[f"{ENV_PREFIX}CONFIG"])
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path is not None:
+        data = _deep_merge(data, _read_toml(path))
+        sources.append(str(path))
+    env_layer = _from_env(env)
+    if env_layer:
+        data = _deep_merge(data, env_layer)
+        sources.append("environment")
+    if cli_layer:
+        data = _deep_merge(data, cli_layer)
+        sources.append("command line")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, " < ".join(sources))) from None
