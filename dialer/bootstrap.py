@@ -21,6 +21,15 @@ class Storage:
     sessions: sessionmaker[Session]
     organisation_id: int
 
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -29,14 +38,18 @@ def utc_now() -> datetime:
 def open_storage(settings: Settings, *, migrate: bool = True) -> Storage:
     """The database, migrated to the current schema, with the default organisation present."""
     engine = make_engine(settings.database.url)
-    if migrate:
-        upgrade(engine)
-    sessions = make_session_factory(engine)
-    with sessions.begin() as session:
-        organisation = ensure_organisation(
-            session, settings.organisation.name, settings.organisation.timezone, utc_now()
-        )
-        organisation_id = organisation.id
+    try:
+        if migrate:
+            upgrade(engine)
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            organisation = ensure_organisation(
+                session, settings.organisation.name, settings.organisation.timezone, utc_now()
+            )
+            organisation_id = organisation.id
+    except BaseException:
+        engine.dispose()
+        raise
     return Storage(engine, sessions, organisation_id)
 
 

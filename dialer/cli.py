@@ -176,14 +176,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from dialer.bootstrap import open_storage
 
     if args.action == "upgrade":
-        storage = open_storage(settings)
-        _out(
-            f"{storage.engine.url.render_as_string(hide_password=True)}: schema at revision "
-            f"{current_revision(storage.engine)}"
-        )
+        with open_storage(settings) as storage:
+            _out(
+                f"{storage.engine.url.render_as_string(hide_password=True)}: schema at revision "
+                f"{current_revision(storage.engine)}"
+            )
         return 0
     engine = make_engine(settings.database.url)
-    current, head = current_revision(engine), head_revision()
+    try:
+        current, head = current_revision(engine), head_revision()
+    finally:
+        engine.dispose()
     _out(f"database revision: {current or 'none (run `upravdolg db upgrade`)'}; program expects: {head}")
     return 0 if current == head else 1
 
@@ -200,15 +203,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ImportFileError(f"mapping file {args.mapping}: {exc}") from None
         mapping = {str(k): str(v) for k, v in raw.items()}
-    storage = open_storage(settings)
-    report = import_debtors(
-        storage.sessions,
-        storage.organisation_id,
-        args.file,
-        now=utc_now(),
-        encoding=args.encoding,
-        mapping=mapping,
-    )
+    with open_storage(settings) as storage:
+        report = import_debtors(
+            storage.sessions,
+            storage.organisation_id,
+            args.file,
+            now=utc_now(),
+            encoding=args.encoding,
+            mapping=mapping,
+        )
     if args.json:
         _out(json.dumps(asdict(report), ensure_ascii=False, default=str))
     else:

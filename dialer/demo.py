@@ -88,7 +88,11 @@ async def place_probe_calls(
 
 
 def run_demo(settings: Settings, out: TextIO, hold_seconds: int = 10) -> int:
-    storage = open_storage(settings)
+    with open_storage(settings) as storage:
+        return _run_demo(settings, storage, out, hold_seconds)
+
+
+def _run_demo(settings: Settings, storage: Storage, out: TextIO, hold_seconds: int) -> int:
     out.write(f"Database: {storage.engine.url.render_as_string(hide_password=True)}\n")
     report = import_debtors(storage.sessions, storage.organisation_id, SAMPLE, now=utc_now())
     print_import(report, SAMPLE, out)

@@ -160,7 +160,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         dotted, sep, value = pair.partition("=")
         section, dot, key = dotted.strip().partition(".")
-        if not sep or not dot or not key:
+        if not sep or not dot or not section or not key:
             raise ConfigError(f"--set {pair!r}: expected section.key=value, e.g. ami.port=5038")
         layer.setdefault(section, {})[key] = value
     return layer

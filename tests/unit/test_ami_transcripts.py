@@ -1,0 +1,112 @@
+"""Replays AMI transcripts captured from our own sandbox (tests/fixtures/ami/) through codec + tracker."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from dialer.core.ami_codec import AmiDecoder, AmiMessage
+from dialer.core.call_state import Call, CallState
+from dialer.core.call_tracker import CallTracker
+from dialer.core.outcomes import NetworkOutcome, network_outcome
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ami"
+INDEX = json.loads((FIXTURES / "index.json").read_text())
+
+
+def replay(name: str, call_ids: list[str], chunk_sizes: list[int] | None = None) -> dict[str, Call]:
+    data = (FIXTURES / name).read_bytes()
+    decoder = AmiDecoder()
+    tracker = CallTracker()
+    for call_id in call_ids:
+        tracker.track(call_id)
+    settled: dict[str, Call] = {}
+    messages: list[AmiMessage] = []
+    position = 0
+    sizes = iter(chunk_sizes or [len(data)])
+    while position < len(data):
+        size = next(sizes, 4096)
+        messages.extend(decoder.feed(data[position : position + size]))
+        position += size
+    for number, message in enumerate(messages):
+        update = tracker.feed(message, received_at=float(number))
+        if update is not None and update.settled:
+            assert update.call.call_id not in settled, "a call settled twice"
+            settled[update.call.call_id] = update.call
+    assert not tracker.live, f"calls never settled: {tracker.live}"
+    return settled
+
+
+def test_the_index_lists_every_transcript() -> None:
+    files = {session["file"] for session in INDEX["sessions"]}
+    assert files == {p.name for p in FIXTURES.glob("*.ami")}
+
+
+# digit -> (outcome, talk seconds range or None, digits pressed)
+SIM_EXPECTED = {
+    0: (NetworkOutcome.ANSWERED, (9.5, 10.8), ""),
+    1: (NetworkOutcome.ANSWERED, (9.5, 10.8), ""),
+    2: (NetworkOutcome.ANSWERED, (9.5, 10.8), ""),
+    3: (NetworkOutcome.ANSWERED, (9.5, 10.8), ""),
+    4: (NetworkOutcome.ANSWERED, (2.9, 4.5), ""),
+    5: (NetworkOutcome.ANSWERED, (7.9, 9.5), ""),
+    6: (NetworkOutcome.BUSY, None, ""),
+    7: (NetworkOutcome.NO_ANSWER, None, ""),
+    8: (NetworkOutcome.CONGESTION, None, ""),
+    9: (NetworkOutcome.ANSWERED, (9.5, 10.8), "2"),
+}
+
+
+@pytest.mark.parametrize("digit", sorted(SIM_EXPECTED))
+def test_simulated_debtor_outcomes_from_the_captured_stream(digit: int) -> None:
+    calls = replay("sim-all-digits.ami", [f"sim-{d}" for d in range(10)])
+    call = calls[f"sim-{digit}"]
+    outcome, talk, digits = SIM_EXPECTED[digit]
+    assert network_outcome(call) is outcome
+    assert call.state is CallState.ENDED
+    assert call.digits == digits
+    if talk is None:
+        assert call.answered_at is None and call.talk_seconds is None
+    else:
+        assert call.talk_seconds is not None and talk[0] <= call.talk_seconds <= talk[1]
+
+
+def test_random_chunking_of_the_stream_changes_nothing() -> None:
+    whole = replay("sim-all-digits.ami", [f"sim-{d}" for d in range(10)])
+    rng = random.Random(20261127)
+    sizes = [rng.randint(1, 900) for _ in range(5000)]
+    assert replay("sim-all-digits.ami", [f"sim-{d}" for d in range(10)], sizes) == whole
+
+
+def test_only_tracked_calls_are_followed() -> None:
+    calls = replay("sim-all-digits.ami", ["sim-6"])
+    assert list(calls) == ["sim-6"]
+    assert network_outcome(calls["sim-6"]) is NetworkOutcome.BUSY
+
+
+def test_pjsip_answer_then_remote_bye() -> None:
+    call = replay("sipp-answer-bye.ami", ["sipp-answer"])["sipp-answer"]
+    assert network_outcome(call) is NetworkOutcome.ANSWERED
+    assert call.originate_reason == 4
+    # The remote BYE reports cause 0, not 16 (../shared/ASTERISK.md): answered is read from Newstate Up.
+    assert call.hangup_cause == 0
+    assert call.talk_seconds is not None and 2.8 <= call.talk_seconds <= 3.6
+
+
+def test_pjsip_486_is_busy_although_originate_reason_is_zero() -> None:
+    call = replay("sipp-busy-486.ami", ["sipp-busy"])["sipp-busy"]
+    assert call.originate_reason == 0
+    assert call.dial_status == "BUSY"
+    assert call.hangup_cause == 17
+    assert network_outcome(call) is NetworkOutcome.BUSY
+
+
+def test_bad_login_transcript_is_an_error_response() -> None:
+    decoder = AmiDecoder()
+    (reply,) = decoder.feed((FIXTURES / "login-bad-secret.ami").read_bytes())
+    assert decoder.banner is not None and decoder.banner.startswith("Asterisk Call Manager/")
+    assert reply.name == "Error"
+    assert reply.get("Message") == "Authentication failed"
