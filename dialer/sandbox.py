@@ -272,7 +272,13 @@ class Sandbox:
 
     def status(self) -> SandboxStatus:
         if not self.built:
-            return SandboxStatus(False, None, False, None, f"not built (no chroot in {self.root})")
+            return SandboxStatus(
+                False,
+                None,
+                False,
+                None,
+                f"not built (no chroot in {self.root}) — `upravdolg asterisk up` builds it (about a minute)",
+            )
         pid = self.pid()
         if pid is None:
             return SandboxStatus(False, None, True, None, "stopped")

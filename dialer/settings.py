@@ -2,7 +2,8 @@
 
 Precedence, lowest first: built-in defaults < ``upravdolg.toml`` < environment ``UPRAVDOLG_*`` < CLI
 flags. Environment names are ``UPRAVDOLG_<SECTION>_<KEY>`` (``UPRAVDOLG_DATABASE_URL``,
-``UPRAVDOLG_AMI_SECRET``, ``UPRAVDOLG_AMI_SECRET_FILE``); ``UPRAVDOLG_CONFIG`` names the TOML file.
+``UPRAVDOLG_AMI_SECRET``, ``UPRAVDOLG_AMI_SECRET_FILE``); an empty variable counts as unset;
+``UPRAVDOLG_CONFIG`` names the TOML file.
 Secrets (the AMI secret) come only from the environment or a file outside the repository: a secret written
 in the TOML file is refused. ``upravdolg.example.toml`` documents every key.
 """
@@ -144,8 +145,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     layer: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
-            continue
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG" or value == "":
+            continue  # an empty variable counts as unset
         rest = name[len(ENV_PREFIX) :].lower()
         section, sep, key = rest.partition("_")
         if not sep or section not in SECTIONS:
