@@ -145,6 +145,7 @@ def _out(text: str) -> None:
 
 def cmd_asterisk(args: argparse.Namespace, settings: Settings) -> int:
     from dialer.asterisk_config import render_config
+    from dialer.errors import SandboxError
     from dialer.sandbox import Sandbox
 
     sandbox = Sandbox(settings)
@@ -159,6 +160,11 @@ def cmd_asterisk(args: argparse.Namespace, settings: Settings) -> int:
         _out(f"Asterisk sandbox: {status.detail}")
         return 0 if status.running and status.ami_ok else 3
     if args.action == "logs":
+        if not sandbox.built:
+            raise SandboxError(
+                f"no sandbox chroot in {sandbox.root}, so there is no Asterisk log",
+                hint="`upravdolg asterisk up` builds and starts it",
+            )
         lines = sandbox.last_log_lines(args.lines, full=args.full)
         _out("\n".join(lines) if lines else "(no log yet)")
         return 0

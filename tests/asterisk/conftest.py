@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from dialer.sandbox import Sandbox
 from dialer.settings import Settings, load_settings
-
-SIPP_SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "sipp"
+from tests.sipp_uas import SippMissingError, start_uas
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -41,33 +39,15 @@ def sandbox(sandbox_settings: Settings) -> Sandbox:
 
 
 @pytest.fixture
-def sipp() -> Iterator[object]:
-    """Start SIPp UAS scenarios from ../shared/sipp on 127.0.0.1:5070; stopped after the test."""
-    binary = shutil.which("sipp")
-    if binary is None:
-        pytest.fail("sipp is not installed (make test installs Debian's sip-tester)")
+def sipp() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start SIPp UAS scenarios (tests/sipp_uas.py); every one still running is stopped after the test."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(scenario: str, duration_ms: int, calls: int = 1) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [
-                binary,
-                "-sf",
-                str(SIPP_SCENARIOS / scenario),
-                "-i",
-                "127.0.0.1",
-                "-p",
-                "5070",
-                "-d",
-                str(duration_ms),
-                "-m",
-                str(calls),
-                "-nostdin",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd="/tmp",
-        )
+        try:
+            process = start_uas(scenario, duration_ms, calls)
+        except SippMissingError as exc:
+            pytest.fail(str(exc))
         started.append(process)
         return process
 

@@ -56,6 +56,9 @@ def test_missing_chroot(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert f"not built (no chroot in {tmp_path}/chroot)" in result.stdout
     assert "upravdolg asterisk up" in result.stdout
+    logs = run("--set", f"sandbox.cache_dir={tmp_path}", "asterisk", "logs")
+    assert logs.returncode == 4
+    assert "no sandbox chroot" in one_clear_line(logs)
 
 
 def test_missing_secret_file(tmp_path: Path) -> None:
