@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UtcDateTime
@@ -34,16 +45,37 @@ class Organisation(Base):
 
 
 class Debtor(Base):
+    """One лицевой счёт. Its premises address is part of the row (an account belongs to one premises);
+    ``debt`` is the current debt: the latest snapshot minus the payments dated after it."""
+
     __tablename__ = "debtors"
-    __table_args__ = (UniqueConstraint("organisation_id", "account", name="uq_debtors_org_account"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "account", name="uq_debtors_org_account"),
+        Index("ix_debtors_org_status", "organisation_id", "status"),
+        Index("ix_debtors_org_district", "organisation_id", "district"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     account: Mapped[str] = mapped_column(String(64))
     full_name: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str] = mapped_column(String(500), default="")
+    district: Mapped[str] = mapped_column(String(100), default="")
+    street: Mapped[str] = mapped_column(String(200), default="")
+    house: Mapped[str] = mapped_column(String(20), default="")
+    building: Mapped[str] = mapped_column(String(20), default="")
+    apartment: Mapped[str] = mapped_column(String(20), default="")
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the organisation's
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    ownership: Mapped[str] = mapped_column(String(50), default="")
     debt: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    debt_as_of: Mapped[date | None] = mapped_column(Date)
     months_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    fingerprint: Mapped[str] = mapped_column(String(32), default="")
+    last_import_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -61,6 +93,8 @@ class Phone(Base):
     raw: Mapped[str] = mapped_column(String(100))
     callable: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(100), default="")
+    # Set when a later list no longer has the number; kept because call attempts refer to it.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     debtor: Mapped[Debtor] = relationship(back_populates="phones")
 
@@ -87,3 +121,142 @@ class CallAttempt(Base):
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     digits: Mapped[str] = mapped_column(String(50), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Import(Base):
+    """One imported file: what, when, by whom, with which result. A file is identified by its SHA-256."""
+
+    __tablename__ = "imports"
+    __table_args__ = (Index("ix_imports_org_kind_sha", "organisation_id", "kind", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # debtors | payments
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_format: Mapped[str] = mapped_column(String(10))
+    encoding: Mapped[str] = mapped_column(String(20), default="")
+    as_of: Mapped[date | None] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DebtSnapshot(Base):
+    """The debt as a billing-centre list stated it on a date: the history payment dynamics come from."""
+
+    __tablename__ = "debt_snapshots"
+    __table_args__ = (
+        UniqueConstraint("debtor_id", "as_of", name="uq_debt_snapshots_debtor_as_of"),
+        Index("ix_debt_snapshots_org_as_of", "organisation_id", "as_of"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    months_overdue: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Payment(Base):
+    """A payment from a payments registry. The same line imported twice is one payment."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "debtor_id", "paid_on", "amount", "reference", name="uq_payments_line"
+        ),
+        Index("ix_payments_debtor_paid_on", "debtor_id", "paid_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Agreement(Base):
+    """A restructuring or instalment agreement («СТОП!» while it is kept)."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (Index("ix_agreements_debtor", "debtor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # restructuring | instalment
+    number: Mapped[str] = mapped_column(String(50), default="")
+    registered_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | broken | completed
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    instalments: Mapped[list[Instalment]] = relationship(order_by="Instalment.due_on")
+
+
+class Instalment(Base):
+    __tablename__ = "agreement_instalments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class Promise(Base):
+    """A promise to pay (from the IVR or an operator): contact pauses until ``pay_by`` plus grace."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_debtor", "debtor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    made_on: Mapped[date] = mapped_column(Date)
+    pay_by: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    source: Mapped[str] = mapped_column(String(20))  # ivr | operator
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | kept | broken
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DoNotCall(Base):
+    """Never call this debtor (``debtor_id``) or this number (``e164``)."""
+
+    __tablename__ = "do_not_call"
+    __table_args__ = (Index("ix_do_not_call_debtor", "debtor_id"), Index("ix_do_not_call_e164", "e164"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    e164: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StatusChange(Base):
+    """Every change of a debtor's status, with its reason, actor and time."""
+
+    __tablename__ = "status_history"
+    __table_args__ = (Index("ix_status_history_debtor_at", "debtor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    previous_status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

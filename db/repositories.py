@@ -35,7 +35,12 @@ def callable_targets(session: Session, organisation_id: int, limit: int | None =
     query = (
         select(Debtor.id, Phone.id, Debtor.account, Debtor.full_name, Phone.e164)
         .join(Phone, Phone.debtor_id == Debtor.id)
-        .where(Debtor.organisation_id == organisation_id, Phone.callable.is_(True), Phone.e164.is_not(None))
+        .where(
+            Debtor.organisation_id == organisation_id,
+            Phone.callable.is_(True),
+            Phone.e164.is_not(None),
+            Phone.removed_at.is_(None),
+        )
         .order_by(Debtor.account, Phone.id)
     )
     if limit is not None:

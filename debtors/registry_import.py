@@ -1,56 +1,61 @@
-"""Import of a billing centre's debtor list (CSV) into the registry.
+"""Import of a billing centre's debtor list into the registry: upsert by account, streamed, in bulk.
 
-One import is one transaction: a file-level problem (unreadable, unknown encoding, missing required column)
-rejects the whole file before anything is written; a bad row is reported with its row number, field, value
-and what was expected, and the good rows are imported.
+Rules (issue "Debtor registry", ../shared/DOMAIN.md):
+
+* a file-level problem (unreadable file, unknown format or encoding, missing account or debt column)
+  rejects the whole file before anything is written;
+* a bad row is reported with its row number, field, value and what was expected — on screen, in JSON and
+  in ``<file>.rejects.csv`` — and the good rows are imported;
+* the import is one transaction: a crash leaves the previous state intact;
+* re-importing the very same file (same SHA-256) is a no-op that says so;
+* every import writes a debt snapshot per debtor for its as-of date (the history payment dynamics come
+  from); a debtor's current debt is the newest snapshot minus the payments dated after it;
+* statuses follow (debtors.statuses): a debt at or below the tolerance is «ДОЛГ ПОГАШЕН», new debt on a
+  paid debtor re-activates it.
+
+Speed: rows are processed in chunks; per chunk a handful of queries find the existing debtors, and new
+rows are written with COPY (PostgreSQL) or executemany (SQLite). Memory stays flat whatever the file size.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Debtor, Phone
+from db.bulk import allocate_ids, bulk_insert
+from db.models import Debtor, DebtSnapshot, Payment, Phone
 from debtors.amounts import AmountError, parse_amount
 from debtors.headers import HeaderError, map_headers
-from debtors.phones import split_cell
-from dialer.errors import UpravDolgError
+from debtors.import_runs import (
+    ImportReport,
+    RejectsWriter,
+    RowError,
+    file_sha256,
+    finish_import,
+    previous_import,
+    rejects_path,
+    start_import,
+)
+from debtors.phones import ParsedPhone, split_cell
+from debtors.readers import ImportFileError, open_table
+from debtors.status_service import refresh_statuses
+from debtors.statuses import Status, StatusRules
 
-DELIMITERS = ";,\t"
+CHUNK_ROWS = 5000
+DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
+PHONES: Table = Phone.__table__  # type: ignore[assignment]
+SNAPSHOTS: Table = DebtSnapshot.__table__  # type: ignore[assignment]
+PhoneRow = tuple[int, int, str | None, str, bool, str]
 
-
-class ImportFileError(UpravDolgError):
-    """The file cannot be imported."""
-
-    exit_code = 10
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    row: int
-    field: str
-    value: str
-    message: str
-
-
-@dataclass(slots=True)
-class ImportReport:
-    rows: int = 0
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    seconds: float = 0.0
+__all__ = ["DebtorRow", "ImportFileError", "ImportReport", "RowError", "import_debtors", "parse_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,44 +64,53 @@ class DebtorRow:
     account: str
     full_name: str
     address: str
-    debt: Decimal
+    district: str
+    street: str
+    house: str
+    building: str
+    apartment: str
+    area_m2: Decimal | None
+    ownership: str
     months_overdue: int
-    phones: str
+    debt: Decimal
+    phones_cell: str
+
+    @property
+    def fingerprint(self) -> str:
+        """What the billing centre said about this account, hashed: equal means unchanged."""
+        parts = (
+            self.full_name,
+            self.address,
+            self.district,
+            self.street,
+            self.house,
+            self.building,
+            self.apartment,
+            str(self.area_m2),
+            self.ownership,
+            str(self.months_overdue),
+            str(self.debt),
+            self.phones_cell,
+        )
+        return hashlib.md5("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+    @property
+    def phones(self) -> list[ParsedPhone]:
+        return split_cell(self.phones_cell)
 
 
-def decode(data: bytes, path: Path, encoding: str | None = None) -> str:
-    """UTF-8 (with or without BOM) when it decodes strictly, else cp1251 — or the encoding asked for."""
-    if encoding:
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise ImportFileError(f"{path}: cannot decode as {encoding}: {exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
+def _join_address(street: str, house: str, building: str, apartment: str) -> str:
+    parts = [
+        street,
+        house and f"д. {house}",
+        building and f"корп. {building}",
+        apartment and f"кв. {apartment}",
+    ]
+    return ", ".join(p for p in parts if p)
 
 
-def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[list[str]]]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
-    text = decode(data, path, encoding)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=first_line.count)
-    if first_line.count(delimiter) == 0:
-        raise ImportFileError(f"{path}: the header row has no ';', ',' or tab separators")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        headers = next(reader)
-    except StopIteration:
-        raise ImportFileError(f"{path}: the file is empty") from None
-    return headers, reader
-
-
-def parse_row(values: Sequence[str], mapping: dict[str, int], row: int) -> DebtorRow | list[RowError]:
-    """One data row (pure). ``row`` is the 1-based line number in the file, header included."""
+def parse_row(values: Sequence[str], mapping: Mapping[str, int], row: int) -> DebtorRow | list[RowError]:
+    """One data row (pure). ``row`` is the row number a person sees in the file."""
 
     def cell(name: str) -> str:
         index = mapping.get(name)
@@ -106,6 +120,8 @@ def parse_row(values: Sequence[str], mapping: dict[str, int], row: int) -> Debto
     account = cell("account")
     if not account:
         errors.append(RowError(row, "account", "", "the account number (лицевой счёт) is empty"))
+    elif len(account) > 64:
+        errors.append(RowError(row, "account", account, "an account number has at most 64 characters"))
     debt = Decimal(0)
     try:
         debt = parse_amount(cell("debt"))
@@ -114,28 +130,414 @@ def parse_row(values: Sequence[str], mapping: dict[str, int], row: int) -> Debto
     months = 0
     if cell("months_overdue"):
         try:
-            months = int(cell("months_overdue"))
-            if months < 0:
+            months = int(cell("months_overdue").replace(" ", ""))
+            if months < 0 or months > 1200:
                 raise ValueError
         except ValueError:
             errors.append(
                 RowError(
-                    row, "months_overdue", cell("months_overdue"), "expected a whole number of months ≥ 0"
+                    row,
+                    "months_overdue",
+                    cell("months_overdue"),
+                    "expected a whole number of months from 0 to 1200",
                 )
             )
+    area: Decimal | None = None
+    if cell("area_m2"):
+        try:
+            area = Decimal(cell("area_m2").replace(" ", "").replace("\u00a0", "").replace(",", "."))
+            if not area.is_finite() or area < 0 or area >= Decimal("100000000"):
+                raise InvalidOperation
+            area = area.quantize(Decimal("0.01"))
+        except InvalidOperation:
+            errors.append(RowError(row, "area_m2", cell("area_m2"), "expected an area in m² like 54,3"))
+            area = None
     if errors:
         return errors
-    address = cell("address") or ", ".join(
-        part
-        for part in (
-            cell("street"),
-            cell("house") and f"д. {cell('house')}",
-            cell("building") and f"корп. {cell('building')}",
-            cell("apartment") and f"кв. {cell('apartment')}",
-        )
-        if part
+    street, house, building, apartment = cell("street"), cell("house"), cell("building"), cell("apartment")
+    address = cell("address") or _join_address(street, house, building, apartment)
+    return DebtorRow(
+        row,
+        account,
+        cell("full_name"),
+        address[:500],
+        cell("district"),
+        street,
+        house,
+        building,
+        apartment,
+        area,
+        cell("ownership"),
+        months,
+        debt,
+        cell("phones"),
     )
-    return DebtorRow(row, account, cell("full_name"), address, debt, months, cell("phones"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Existing:
+    id: int
+    fingerprint: str
+    status: str
+    debt_as_of: date | None
+    last_import_id: int | None
+
+
+class _ChunkWriter:
+    """Writes one chunk of parsed rows; all state that spans chunks lives in the report."""
+
+    def __init__(
+        self,
+        session: Session,
+        organisation_id: int,
+        import_id: int,
+        *,
+        as_of: date,
+        now: datetime,
+        rules: StatusRules,
+        report: ImportReport,
+        rejects: RejectsWriter,
+        source: str,
+    ) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.organisation_id = organisation_id
+        self.import_id = import_id
+        self.as_of = as_of
+        self.now = now
+        self.rules = rules
+        self.report = report
+        self.rejects = rejects
+        self.source = source
+        self.to_refresh: list[int] = []
+
+    def reject(self, error: RowError) -> None:
+        self.report.rejected += 1
+        self.report.reject(error)
+        self.rejects.write(error)
+
+    def write(self, rows: list[DebtorRow]) -> None:
+        unique: dict[str, DebtorRow] = {}
+        for row in rows:
+            first = unique.get(row.account)
+            if first is not None:
+                self.reject(
+                    RowError(
+                        row.row,
+                        "account",
+                        row.account,
+                        f"the account appears again (first at row {first.row}); only the first row "
+                        "is imported",
+                    )
+                )
+                continue
+            unique[row.account] = row
+        existing = self._existing(list(unique))
+        new_rows = []
+        old_rows = []
+        for account, row in unique.items():
+            found = existing.get(account)
+            if found is None:
+                new_rows.append(row)
+            elif found.last_import_id == self.import_id:
+                self.reject(
+                    RowError(
+                        row.row,
+                        "account",
+                        account,
+                        "the account appears again in this file; only its first row is imported",
+                    )
+                )
+            else:
+                old_rows.append((row, found))
+        self._insert_new(new_rows)
+        self._update_existing(old_rows)
+
+    def _existing(self, accounts: list[str]) -> dict[str, _Existing]:
+        if not accounts:
+            return {}
+        result = self.connection.execute(
+            select(
+                Debtor.account,
+                Debtor.id,
+                Debtor.fingerprint,
+                Debtor.status,
+                Debtor.debt_as_of,
+                Debtor.last_import_id,
+            ).where(Debtor.organisation_id == self.organisation_id, Debtor.account.in_(accounts))
+        )
+        return {a: _Existing(i, f, s, d, li) for a, i, f, s, d, li in result}
+
+    def _status_for_new(self, debt: Decimal) -> tuple[str, str]:
+        where = f"выгрузка №{self.import_id} ({self.source}) на {self.as_of:%d.%m.%Y}"
+        if debt <= self.rules.tolerance:
+            return Status.PAID.value, f"в выгрузке нет долга: {debt} ₽ ({where})"
+        return Status.ACTIVE.value, f"впервые в выгрузке: долг {debt} ₽ ({where})"
+
+    def _insert_new(self, rows: list[DebtorRow]) -> None:
+        if not rows:
+            return
+        ids = allocate_ids(self.connection, DEBTORS, len(rows))
+        debtors: list[tuple[object, ...]] = []
+        phones: list[PhoneRow] = []
+        snapshots: list[tuple[object, ...]] = []
+        for debtor_id, row in zip(ids, rows, strict=True):
+            status, reason = self._status_for_new(row.debt)
+            debtors.append(
+                (
+                    debtor_id,
+                    self.organisation_id,
+                    row.account,
+                    row.full_name,
+                    row.address,
+                    row.district,
+                    row.street,
+                    row.house,
+                    row.building,
+                    row.apartment,
+                    row.area_m2,
+                    row.ownership,
+                    row.debt,
+                    self.as_of,
+                    row.months_overdue,
+                    status,
+                    reason,
+                    self.now,
+                    row.fingerprint,
+                    self.import_id,
+                    self.now,
+                    self.now,
+                )
+            )
+            phones.extend(
+                (self.organisation_id, debtor_id, p.e164, p.raw[:100], p.callable, self.source[:100])
+                for p in row.phones
+            )
+            snapshots.append(
+                (self.organisation_id, debtor_id, self.import_id, self.as_of, row.debt, row.months_overdue)
+            )
+        bulk_insert(
+            self.connection,
+            DEBTORS,
+            (
+                "id",
+                "organisation_id",
+                "account",
+                "full_name",
+                "address",
+                "district",
+                "street",
+                "house",
+                "building",
+                "apartment",
+                "area_m2",
+                "ownership",
+                "debt",
+                "debt_as_of",
+                "months_overdue",
+                "status",
+                "status_reason",
+                "status_since",
+                "fingerprint",
+                "last_import_id",
+                "created_at",
+                "updated_at",
+            ),
+            debtors,
+        )
+        bulk_insert(
+            self.connection,
+            PHONES,
+            ("organisation_id", "debtor_id", "e164", "raw", "callable", "source"),
+            phones,
+        )
+        bulk_insert(
+            self.connection,
+            SNAPSHOTS,
+            ("organisation_id", "debtor_id", "import_id", "as_of", "amount", "months_overdue"),
+            snapshots,
+        )
+        self.report.imported += len(rows)
+
+    def _update_existing(self, pairs: list[tuple[DebtorRow, _Existing]]) -> None:
+        if not pairs:
+            return
+        ids = [found.id for _, found in pairs]
+        conn = self.connection
+        snapshots = {
+            debtor_id: (amount, months)
+            for debtor_id, amount, months in conn.execute(
+                select(DebtSnapshot.debtor_id, DebtSnapshot.amount, DebtSnapshot.months_overdue).where(
+                    DebtSnapshot.debtor_id.in_(ids), DebtSnapshot.as_of == self.as_of
+                )
+            )
+        }
+        paid_after = dict(
+            conn.execute(
+                select(Payment.debtor_id, func.sum(Payment.amount))
+                .where(Payment.debtor_id.in_(ids), Payment.paid_on > self.as_of)
+                .group_by(Payment.debtor_id)
+            ).all()
+        )
+        new_snapshots, changed_snapshots, debt_updates, field_updates, phone_changes = [], [], [], [], []
+        for row, found in pairs:
+            snapshot = snapshots.get(found.id)
+            snapshot_same = (
+                snapshot is not None and snapshot[0] == row.debt and snapshot[1] == row.months_overdue
+            )
+            if snapshot is None:
+                new_snapshots.append(
+                    (self.organisation_id, found.id, self.import_id, self.as_of, row.debt, row.months_overdue)
+                )
+            elif not snapshot_same:
+                changed_snapshots.append(
+                    {
+                        "b_debtor": found.id,
+                        "b_amount": row.debt,
+                        "b_months": row.months_overdue,
+                        "b_import": self.import_id,
+                    }
+                )
+            if found.debt_as_of is None or self.as_of >= found.debt_as_of:
+                current = row.debt - Decimal(paid_after.get(found.id) or 0)
+                debt_updates.append(
+                    {
+                        "b_id": found.id,
+                        "b_debt": current,
+                        "b_as_of": self.as_of,
+                        "b_months": row.months_overdue,
+                    }
+                )
+                self.to_refresh.append(found.id)
+            if found.fingerprint != row.fingerprint:
+                field_updates.append(
+                    {
+                        "b_id": found.id,
+                        "b_name": row.full_name,
+                        "b_address": row.address,
+                        "b_district": row.district,
+                        "b_street": row.street,
+                        "b_house": row.house,
+                        "b_building": row.building,
+                        "b_apartment": row.apartment,
+                        "b_area": row.area_m2,
+                        "b_ownership": row.ownership,
+                        "b_fingerprint": row.fingerprint,
+                    }
+                )
+                phone_changes.append((found.id, row.phones))
+                self.report.updated += 1
+            elif snapshot is not None and snapshot_same:
+                self.report.unchanged += 1
+            else:
+                self.report.unchanged += 1  # same content, a new as-of date: history grows, nothing changed
+        bulk_insert(
+            conn,
+            SNAPSHOTS,
+            ("organisation_id", "debtor_id", "import_id", "as_of", "amount", "months_overdue"),
+            new_snapshots,
+        )
+        if changed_snapshots:
+            conn.execute(
+                update(SNAPSHOTS)
+                .where(SNAPSHOTS.c.debtor_id == bindparam("b_debtor"), SNAPSHOTS.c.as_of == self.as_of)
+                .values(
+                    amount=bindparam("b_amount"),
+                    months_overdue=bindparam("b_months"),
+                    import_id=bindparam("b_import"),
+                ),
+                changed_snapshots,
+            )
+        if debt_updates:
+            conn.execute(
+                update(DEBTORS)
+                .where(DEBTORS.c.id == bindparam("b_id"))
+                .values(
+                    debt=bindparam("b_debt"),
+                    debt_as_of=bindparam("b_as_of"),
+                    months_overdue=bindparam("b_months"),
+                ),
+                debt_updates,
+            )
+        if field_updates:
+            conn.execute(
+                update(DEBTORS)
+                .where(DEBTORS.c.id == bindparam("b_id"))
+                .values(
+                    full_name=bindparam("b_name"),
+                    address=bindparam("b_address"),
+                    district=bindparam("b_district"),
+                    street=bindparam("b_street"),
+                    house=bindparam("b_house"),
+                    building=bindparam("b_building"),
+                    apartment=bindparam("b_apartment"),
+                    area_m2=bindparam("b_area"),
+                    ownership=bindparam("b_ownership"),
+                    fingerprint=bindparam("b_fingerprint"),
+                    updated_at=self.now,
+                ),
+                field_updates,
+            )
+            self._reconcile_phones(phone_changes)
+        conn.execute(update(DEBTORS).where(DEBTORS.c.id.in_(ids)).values(last_import_id=self.import_id))
+
+    def _reconcile_phones(self, changes: list[tuple[int, list[ParsedPhone]]]) -> None:
+        """Keep numbers still listed, add new ones, mark dropped ones removed (attempts refer to them)."""
+        ids = [debtor_id for debtor_id, _ in changes]
+        current: dict[int, dict[str, int]] = {}
+        for phone_id, debtor_id, e164, raw in self.connection.execute(
+            select(Phone.id, Phone.debtor_id, Phone.e164, Phone.raw).where(
+                Phone.debtor_id.in_(ids), Phone.removed_at.is_(None)
+            )
+        ):
+            current.setdefault(debtor_id, {})[e164 or raw] = phone_id
+        added: list[PhoneRow] = []
+        removed: list[int] = []
+        for debtor_id, phones in changes:
+            before = current.get(debtor_id, {})
+            listed = {(p.e164 or p.raw): p for p in phones}
+            removed.extend(phone_id for key, phone_id in before.items() if key not in listed)
+            added.extend(
+                (self.organisation_id, debtor_id, p.e164, p.raw[:100], p.callable, self.source[:100])
+                for key, p in listed.items()
+                if key not in before
+            )
+        if removed:
+            self.connection.execute(
+                update(PHONES).where(PHONES.c.id.in_(removed)).values(removed_at=self.now)
+            )
+        bulk_insert(
+            self.connection,
+            PHONES,
+            ("organisation_id", "debtor_id", "e164", "raw", "callable", "source"),
+            added,
+        )
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[str]]],
+    mapping: Mapping[str, int],
+    writer: _ChunkWriter,
+    report: ImportReport,
+) -> Iterator[list[DebtorRow]]:
+    chunk: list[DebtorRow] = []
+    for number, values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        report.rows += 1
+        parsed = parse_row(values, mapping, number)
+        if isinstance(parsed, list):
+            writer.reject(parsed[0])
+            for extra in parsed[1:]:
+                report.reject(extra)
+                writer.rejects.write(extra)
+            continue
+        chunk.append(parsed)
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def import_debtors(
@@ -144,83 +546,77 @@ def import_debtors(
     path: Path,
     *,
     now: datetime,
+    as_of: date | None = None,
     encoding: str | None = None,
     mapping: dict[str, str] | None = None,
+    rules: StatusRules | None = None,
+    actor: str = "cli",
 ) -> ImportReport:
+    """Import a debtor list. Raises :class:`ImportFileError` (nothing written) for a file-level problem."""
     started = time.perf_counter()
-    headers, rows = read_csv(path, encoding)
-    try:
-        columns = map_headers(headers, mapping)
-    except HeaderError as exc:
-        raise ImportFileError(f"{path}: {exc}") from None
-    report = ImportReport()
-    with sessions.begin() as session:
-        for number, values in enumerate(rows, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            report.rows += 1
-            parsed = parse_row(values, columns, number)
-            if isinstance(parsed, list):
-                report.rejected += 1
-                report.errors.extend(parsed)
-                continue
-            _upsert(session, organisation_id, parsed, now=now, report=report, source=path.name)
+    rules = rules or StatusRules()
+    as_of = as_of or now.date()
+    sha256 = file_sha256(path) if path.is_file() else ""
+    with sessions() as session:
+        earlier = previous_import(session, organisation_id, "debtors", sha256) if sha256 else None
+    if earlier is not None:
+        report = ImportReport(
+            already_imported=earlier.id,
+            as_of=earlier.as_of,
+            file_format=earlier.file_format,
+            encoding=earlier.encoding,
+        )
+        report.seconds = time.perf_counter() - started
+        return report
+    with open_table(path, encoding) as table:
+        try:
+            columns = map_headers(table.headers, mapping)
+        except HeaderError as exc:
+            raise ImportFileError(f"{path}: {exc}") from None
+        report = ImportReport(file_format=table.file_format, encoding=table.encoding, as_of=as_of)
+        rejects = RejectsWriter(rejects_path(path))
+        try:
+            with sessions.begin() as session:
+                record = start_import(
+                    session,
+                    organisation_id,
+                    kind="debtors",
+                    path=path,
+                    sha256=sha256,
+                    file_format=table.file_format,
+                    encoding=table.encoding,
+                    as_of=as_of,
+                    actor=actor,
+                    now=now,
+                )
+                writer = _ChunkWriter(
+                    session,
+                    organisation_id,
+                    record.id,
+                    as_of=as_of,
+                    now=now,
+                    rules=rules,
+                    report=report,
+                    rejects=rejects,
+                    source=path.name,
+                )
+                for chunk in _chunks(table.rows, columns, writer, report):
+                    writer.write(chunk)
+                    if writer.to_refresh:
+                        refresh_statuses(
+                            session,
+                            organisation_id,
+                            writer.to_refresh,
+                            today=now.date(),
+                            now=now,
+                            rules=rules,
+                            actor=actor,
+                            trigger=f"выгрузка №{record.id} на {as_of:%d.%m.%Y}",
+                        )
+                        writer.to_refresh = []
+                finish_import(record, report, now)
+                report.import_id = record.id
+        finally:
+            report.rejects_file = rejects.close()
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _upsert(
-    session: Session,
-    organisation_id: int,
-    row: DebtorRow,
-    *,
-    now: datetime,
-    report: ImportReport,
-    source: str,
-) -> None:
-    debtor = session.scalars(
-        select(Debtor).where(Debtor.organisation_id == organisation_id, Debtor.account == row.account)
-    ).one_or_none()
-    phones = split_cell(row.phones)
-    if debtor is None:
-        debtor = Debtor(
-            organisation_id=organisation_id,
-            account=row.account,
-            full_name=row.full_name,
-            address=row.address,
-            debt=row.debt,
-            months_overdue=row.months_overdue,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(debtor)
-        session.flush()
-        report.imported += 1
-    else:
-        before = (
-            debtor.full_name,
-            debtor.address,
-            debtor.debt,
-            debtor.months_overdue,
-            [(p.e164, p.raw) for p in debtor.phones],
-        )
-        after = (row.full_name, row.address, row.debt, row.months_overdue, [(p.e164, p.raw) for p in phones])
-        if before == after:
-            report.unchanged += 1
-            return
-        debtor.full_name, debtor.address = row.full_name, row.address
-        debtor.debt, debtor.months_overdue, debtor.updated_at = row.debt, row.months_overdue, now
-        for old in list(debtor.phones):
-            session.delete(old)
-        report.updated += 1
-    for phone in phones:
-        session.add(
-            Phone(
-                organisation_id=organisation_id,
-                debtor_id=debtor.id,
-                e164=phone.e164,
-                raw=phone.raw,
-                callable=phone.callable,
-                source=source,
-            )
-        )

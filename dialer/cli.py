@@ -11,6 +11,7 @@ import tomllib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,14 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         description="Upsert debtors by account. Bad rows are reported with row, field and what "
         "was expected; good rows are imported; a file-level problem writes nothing.",
     )
-    d.add_argument("file", type=Path)
-    d.add_argument("--encoding", help="force the file's encoding (default: UTF-8 if valid, else cp1251)")
+    d.add_argument("file", type=Path, help="CSV, XLSX or DBF")
+    d.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the date the list states the debt on (default: today)",
+    )
+    d.add_argument("--encoding", help="force the file's encoding (default: detected — UTF-8, cp1251, cp866)")
     d.add_argument(
         "--mapping",
         type=Path,

@@ -30,12 +30,21 @@ def _epoch(value: float | None) -> datetime | None:
 
 
 def print_import(report: ImportReport, path: Path, out: TextIO) -> None:
+    if report.already_imported is not None:
+        out.write(f"{path.name} was already imported (import #{report.already_imported}); nothing to do\n")
+        return
     out.write(
-        f"Imported {path.name}: {report.rows} rows — {report.imported} new, {report.updated} updated, "
+        f"Imported {path.name} ({report.file_format}"
+        + (f", {report.encoding}" if report.encoding else "")
+        + f") as of {report.as_of}: {report.rows} rows — {report.imported} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.rejected} rejected ({report.seconds:.2f} s)\n"
     )
     for error in report.errors:
         out.write(f"  row {error.row}, {error.field} = {error.value!r}: {error.message}\n")
+    if report.rejected > len(report.errors):
+        out.write(f"  … and {report.rejected - len(report.errors)} more\n")
+    if report.rejects_file:
+        out.write(f"  rejected rows are in {report.rejects_file}\n")
 
 
 def record_results(storage: Storage, results: list[ProbeResult]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -98,6 +99,13 @@ class SandboxSettings(_Section):
     boot_timeout: float = Field(default=60.0, gt=0)
 
 
+class StatusSettings(_Section):
+    tolerance: Decimal = Field(default=Decimal("0.00"), ge=0)
+    instalment_grace_days: int = Field(default=5, ge=0)
+    promise_grace_days: int = Field(default=3, ge=0)
+    promise_days: int = Field(default=7, ge=1)
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -108,6 +116,7 @@ class Settings(_Section):
     ami: AmiSettings = AmiSettings()
     agi: AgiSettings = AgiSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    statuses: StatusSettings = StatusSettings()
     log: LogSettings = LogSettings()
 
 
