@@ -24,17 +24,13 @@ def _config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
-    script = ScriptDirectory.from_config(_config_for_scripts())
-    head = script.get_current_head()
+    """The newest migration this program ships."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
     if head is None:  # pragma: no cover - we always ship migrations
         raise DatabaseError("no migrations found")
     return head
-
-
-def _config_for_scripts() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -48,7 +44,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+    """Bring the schema to ``revision`` (idempotent; a database already at head is left alone quickly)."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
     try:
         command.upgrade(_config(engine), revision)
     except OperationalError as exc:

@@ -47,6 +47,9 @@ class ImportReport:
         if len(self.errors) < MAX_ERRORS_IN_REPORT:
             self.errors.append(error)
 
+    def sort_errors(self) -> None:
+        self.errors.sort(key=lambda e: e.row)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows,

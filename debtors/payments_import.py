@@ -215,6 +215,7 @@ def import_payments(
                 report.import_id = record.id
         finally:
             report.rejects_file = rejects.close()
+    report.sort_errors()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -111,6 +110,20 @@ def _pick_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _decoded_lines(handle: IO[bytes], encoding: str, path: Path) -> Iterator[str]:
+    """The file's physical lines, decoded one by one, so a bad byte is reported on its own line."""
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    for number, line in enumerate(handle, start=1):
+        raw = line[len(codecs.BOM_UTF8) :] if number == 1 and line.startswith(codecs.BOM_UTF8) else line
+        try:
+            yield raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"{path}: line {number} is not valid {encoding} ({exc.reason})",
+                hint="the file mixes encodings; give --encoding explicitly",
+            ) from None
+
+
 def _open_csv(path: Path, encoding: str | None) -> TableFile:
     handle = path.open("rb")
     sample = handle.read(SAMPLE_BYTES)
@@ -123,43 +136,34 @@ def _open_csv(path: Path, encoding: str | None) -> TableFile:
         raise ImportFileError(
             f"unknown encoding {chosen!r}", hint="e.g. --encoding cp1251 or utf-8"
         ) from None
-    text = io.TextIOWrapper(handle, encoding=chosen, newline="")
-    try:
-        first_lines = sample.decode(chosen, errors="replace").splitlines()[:20]
-    except LookupError:  # pragma: no cover - checked above
-        first_lines = []
+    first_lines = sample.decode(chosen, errors="replace").splitlines()[:20]
     if first_lines and first_lines[0].startswith("\ufeff"):
         first_lines[0] = first_lines[0][1:]
     delimiter = _pick_delimiter(first_lines)
     if not delimiter:
-        text.close()
+        handle.close()
         raise ImportFileError(
             f"{path}: cannot find the column separator",
             hint="expected a header row with columns separated by ';', ',' or tab",
         )
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(_decoded_lines(handle, chosen, path), delimiter=delimiter)
     try:
         headers = next(reader)
     except StopIteration:
-        text.close()
+        handle.close()
         raise ImportFileError(f"{path}: the file is empty") from None
-    except UnicodeDecodeError as exc:
-        text.close()
-        raise ImportFileError(f"{path}: not valid {chosen}: {exc.reason}", hint="give --encoding") from None
+    except ImportFileError:
+        handle.close()
+        raise
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for cells in reader:
                 yield reader.line_num, cells
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                f"{path}: line {reader.line_num + 1} is not valid {chosen} ({exc.reason})",
-                hint="the file mixes encodings; give --encoding explicitly",
-            ) from None
         except csv.Error as exc:
             raise ImportFileError(f"{path}: line {reader.line_num}: broken CSV ({exc})") from None
 
-    return TableFile(path, "csv", chosen, headers, rows(), text)
+    return TableFile(path, "csv", chosen, headers, rows(), handle)
 
 
 def cell_text(value: object) -> str:

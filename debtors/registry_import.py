@@ -618,5 +618,6 @@ def import_debtors(
                 report.import_id = record.id
         finally:
             report.rejects_file = rejects.close()
+    report.sort_errors()
     report.seconds = time.perf_counter() - started
     return report

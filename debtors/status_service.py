@@ -157,3 +157,27 @@ def _refresh_batch(
             record_change(session, organisation_id, change, actor=actor, now=now)
             changes.append(change)
     return changes
+
+
+def check_statuses(
+    session: Session, organisation_id: int, *, today: date, now: datetime, rules: StatusRules, actor: str
+) -> list[StatusUpdate]:
+    """The daily check: every debtor with an active agreement or an open promise is re-decided, so a
+    missed instalment or an expired promise resumes notifications on the day it happens."""
+    with_agreement = select(Agreement.debtor_id).where(
+        Agreement.organisation_id == organisation_id, Agreement.status == "active"
+    )
+    with_promise = select(Promise.debtor_id).where(
+        Promise.organisation_id == organisation_id, Promise.status == "open"
+    )
+    ids = set(session.scalars(with_agreement)) | set(session.scalars(with_promise))
+    return refresh_statuses(
+        session,
+        organisation_id,
+        ids,
+        today=today,
+        now=now,
+        rules=rules,
+        actor=actor,
+        trigger=f"ежедневная проверка {today:%d.%m.%Y}",
+    )

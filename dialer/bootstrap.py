@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.migrate import upgrade
 from db.repositories import ensure_organisation
 from db.session import make_engine, make_session_factory
+from debtors.statuses import StatusRules
 from dialer.ami import AmiClient
 from dialer.settings import Settings
 
@@ -51,6 +52,15 @@ def open_storage(settings: Settings, *, migrate: bool = True) -> Storage:
         engine.dispose()
         raise
     return Storage(engine, sessions, organisation_id)
+
+
+def status_rules(settings: Settings) -> StatusRules:
+    s = settings.statuses
+    return StatusRules(
+        tolerance=s.tolerance,
+        instalment_grace_days=s.instalment_grace_days,
+        promise_grace_days=s.promise_grace_days,
+    )
 
 
 def make_ami_client(settings: Settings) -> AmiClient:

@@ -10,7 +10,6 @@ import sys
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -89,6 +88,73 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help='TOML file mapping file headers to fields, e.g. "Номер абонента" = "account"',
     )
     d.add_argument("--json", action="store_true", help="print the result as JSON")
+    pay = a.add_parser(
+        "payments",
+        help="a payments registry (account, date, amount, reference)",
+        description="The same payment line imported twice is counted once. Debts and statuses "
+        "follow: a debt paid to the tolerance becomes «ДОЛГ ПОГАШЕН».",
+    )
+    pay.add_argument("file", type=Path, help="CSV, XLSX or DBF")
+    pay.add_argument("--encoding", help="force the file's encoding")
+    pay.add_argument(
+        "--mapping",
+        type=Path,
+        help="TOML file mapping file headers to fields (account, paid_on, amount, reference)",
+    )
+    pay.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _add_registry(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    debtors = sub.add_parser("debtors", help="look at debtors in the registry")
+    d = debtors.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = d.add_parser("show", help="one debtor: status with reason, debt history, payments, phones, counts")
+    show.add_argument("account", help="the account number (лицевой счёт)")
+    show.add_argument("--json", action="store_true", help="print the card as JSON")
+
+    agreements = sub.add_parser("agreements", help="restructuring and instalment agreements («СТОП!»)")
+    a = agreements.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = a.add_parser(
+        "add",
+        help="register an agreement: the debtor becomes «СТОП!» until an instalment "
+        "is missed (due date + statuses.instalment_grace_days)",
+    )
+    add.add_argument("account")
+    add.add_argument("--kind", choices=["instalment", "restructuring"], default="instalment")
+    add.add_argument("--number", required=True, help="the agreement's number")
+    add.add_argument(
+        "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="signed on (default today)"
+    )
+    add.add_argument(
+        "--schedule",
+        required=True,
+        metavar="DATE=AMOUNT,...",
+        help="instalments, e.g. 2026-12-01=5000,2027-01-01=5000",
+    )
+
+    promises = sub.add_parser("promises", help="promises to pay")
+    p = promises.add_subparsers(dest="action", required=True, metavar="ACTION")
+    padd = p.add_parser(
+        "add", help="record a promise: contact pauses until the date + statuses.promise_grace_days"
+    )
+    padd.add_argument("account")
+    padd.add_argument(
+        "--pay-by",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="promised date (default: today + statuses.promise_days)",
+    )
+    padd.add_argument("--amount", help="promised amount, rubles")
+    padd.add_argument("--source", choices=["operator", "ivr"], default="operator")
+
+    statuses = sub.add_parser("statuses", help="automatic statuses")
+    st = statuses.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = st.add_parser("check", help="run the daily check now: missed instalments, expired promises")
+    check.add_argument("--json", action="store_true")
+
+    scheduler = sub.add_parser("scheduler", help="run scheduled jobs (the daily status check) until stopped")
+    scheduler.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "run", help="run the scheduler in the foreground (Ctrl-C stops it)"
+    )
 
 
 def _add_probe(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -126,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_asterisk(sub)
     _add_db(sub)
     _add_import(sub)
+    _add_registry(sub)
     _add_probe(sub)
     sub.add_parser(
         "demo",
@@ -204,31 +271,166 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if current == head else 1
 
 
+def _read_mapping(path: Path | None) -> dict[str, str] | None:
+    from debtors.readers import ImportFileError
+
+    if path is None:
+        return None
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ImportFileError(f"mapping file {path}: {exc}") from None
+    return {str(k): str(v) for k, v in raw.items()}
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from debtors.registry_import import ImportFileError, import_debtors
-    from dialer.bootstrap import open_storage, utc_now
+    from debtors.payments_import import import_payments
+    from debtors.registry_import import import_debtors
+    from dialer.bootstrap import open_storage, status_rules, utc_now
     from dialer.demo import print_import
 
-    mapping = None
-    if args.mapping:
-        try:
-            raw = tomllib.loads(args.mapping.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ImportFileError(f"mapping file {args.mapping}: {exc}") from None
-        mapping = {str(k): str(v) for k, v in raw.items()}
+    mapping = _read_mapping(args.mapping)
     with open_storage(settings) as storage:
-        report = import_debtors(
-            storage.sessions,
-            storage.organisation_id,
-            args.file,
-            now=utc_now(),
-            encoding=args.encoding,
-            mapping=mapping,
-        )
+        if args.kind == "debtors":
+            report = import_debtors(
+                storage.sessions,
+                storage.organisation_id,
+                args.file,
+                now=utc_now(),
+                as_of=args.as_of,
+                encoding=args.encoding,
+                mapping=mapping,
+                rules=status_rules(settings),
+            )
+        else:
+            report = import_payments(
+                storage.sessions,
+                storage.organisation_id,
+                args.file,
+                now=utc_now(),
+                encoding=args.encoding,
+                mapping=mapping,
+                rules=status_rules(settings),
+            )
     if args.json:
-        _out(json.dumps(asdict(report), ensure_ascii=False, default=str))
+        _out(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         print_import(report, args.file, sys.stdout)
+    return 0
+
+
+def cmd_debtors(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.debtor_card import load_card, render_card
+    from dialer.bootstrap import open_storage
+
+    with open_storage(settings) as storage, storage.sessions() as session:
+        card = load_card(session, storage.organisation_id, args.account)
+    _out(json.dumps(card, ensure_ascii=False, indent=2) if args.json else render_card(card))
+    return 0
+
+
+def cmd_agreements(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.measures import parse_schedule, register_agreement
+    from debtors.statuses import LABELS
+    from dialer.bootstrap import open_storage, status_rules, utc_now
+
+    now = utc_now()
+    schedule = parse_schedule(args.schedule)
+    with open_storage(settings) as storage, storage.sessions.begin() as session:
+        agreement, changes = register_agreement(
+            session,
+            storage.organisation_id,
+            args.account,
+            kind=args.kind,
+            number=args.number,
+            registered_on=args.date or now.date(),
+            schedule=schedule,
+            now=now,
+            rules=status_rules(settings),
+            actor="cli",
+        )
+        _out(f"agreement №{agreement.number} registered for {args.account}: {len(schedule)} instalments")
+        for change in changes:
+            _out(f"status: «{LABELS[change.status]}» — {change.reason}")
+    return 0
+
+
+def cmd_promises(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.amounts import AmountError, parse_amount
+    from debtors.measures import MeasureError, record_promise
+    from debtors.statuses import LABELS
+    from dialer.bootstrap import open_storage, status_rules, utc_now
+
+    amount = None
+    if args.amount:
+        try:
+            amount = parse_amount(args.amount)
+        except AmountError as exc:
+            raise MeasureError(f"--amount: {exc}") from None
+    with open_storage(settings) as storage, storage.sessions.begin() as session:
+        promise, changes = record_promise(
+            session,
+            storage.organisation_id,
+            args.account,
+            pay_by=args.pay_by,
+            amount=amount,
+            source=args.source,
+            now=utc_now(),
+            rules=status_rules(settings),
+            promise_days=settings.statuses.promise_days,
+            actor="cli",
+        )
+        _out(f"promise recorded for {args.account}: pay by {promise.pay_by.isoformat()}")
+        for change in changes:
+            _out(f"status: «{LABELS[change.status]}» — {change.reason}")
+    return 0
+
+
+def cmd_statuses(args: argparse.Namespace, settings: Settings) -> int:
+    from dialer.bootstrap import open_storage
+    from dialer.scheduler import run_status_check
+
+    with open_storage(settings) as storage:
+        changes = run_status_check(settings, storage)
+    if args.json:
+        _out(
+            json.dumps(
+                [
+                    {
+                        "debtor_id": c.debtor_id,
+                        "from": c.previous.value,
+                        "to": c.status.value,
+                        "reason": c.reason,
+                    }
+                    for c in changes
+                ],
+                ensure_ascii=False,
+            )
+        )
+    else:
+        _out(f"status check: {len(changes)} change(s)")
+        for change in changes:
+            _out(
+                f"  debtor #{change.debtor_id}: {change.previous.value} → {change.status.value}: "
+                f"{change.reason}"
+            )
+    return 0
+
+
+def cmd_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from dialer.bootstrap import open_storage
+    from dialer.scheduler import add_jobs
+
+    with open_storage(settings) as storage:
+        scheduler = BlockingScheduler()
+        add_jobs(scheduler, settings, storage)
+        _out(
+            f"scheduler running: daily status check at {settings.scheduler.status_check_at} "
+            f"({settings.organisation.timezone}); Ctrl-C stops it"
+        )
+        scheduler.start()
     return 0
 
 
@@ -300,6 +502,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "asterisk": cmd_asterisk,
     "db": cmd_db,
     "import": cmd_import,
+    "debtors": cmd_debtors,
+    "agreements": cmd_agreements,
+    "promises": cmd_promises,
+    "statuses": cmd_statuses,
+    "scheduler": cmd_scheduler,
     "probe": cmd_probe,
     "demo": cmd_demo,
     "config": cmd_config,
@@ -316,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        for chatty in ("alembic", "panoramisk"):
+            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
         return COMMANDS[args.command](args, settings)
     except UpravDolgError as exc:
         sys.stderr.write(f"upravdolg: error: {exc}\n")

@@ -36,7 +36,8 @@ def print_import(report: ImportReport, path: Path, out: TextIO) -> None:
     out.write(
         f"Imported {path.name} ({report.file_format}"
         + (f", {report.encoding}" if report.encoding else "")
-        + f") as of {report.as_of}: {report.rows} rows — {report.imported} new, {report.updated} updated, "
+        + (f") as of {report.as_of}" if report.as_of else ")")
+        + f": {report.rows} rows — {report.imported} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.rejected} rejected ({report.seconds:.2f} s)\n"
     )
     for error in report.errors:

@@ -106,6 +106,10 @@ class StatusSettings(_Section):
     promise_days: int = Field(default=7, ge=1)
 
 
+class SchedulerSettings(_Section):
+    status_check_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -117,6 +121,7 @@ class Settings(_Section):
     agi: AgiSettings = AgiSettings()
     sandbox: SandboxSettings = SandboxSettings()
     statuses: StatusSettings = StatusSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     log: LogSettings = LogSettings()
 
 

@@ -1,0 +1,222 @@
+"""Everything about one debtor, for `upravdolg debtors show` and the dashboard's debtor card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Agreement,
+    CallAttempt,
+    DebtSnapshot,
+    Instalment,
+    Payment,
+    Phone,
+    Promise,
+    StatusChange,
+)
+from debtors.measures import find_debtor
+from debtors.statuses import LABELS, Status
+
+HEARD_FULL = "heard_full"
+
+
+def _money(value: Any) -> str:
+    return f"{value:.2f}"
+
+
+def load_card(session: Session, organisation_id: int, account: str) -> dict[str, Any]:
+    """The debtor with status, debt history, payments, phones, measures, calls and counts (JSON-ready)."""
+    d = find_debtor(session, organisation_id, account)
+    snapshots = session.execute(
+        select(DebtSnapshot.as_of, DebtSnapshot.amount, DebtSnapshot.months_overdue, DebtSnapshot.import_id)
+        .where(DebtSnapshot.debtor_id == d.id)
+        .order_by(DebtSnapshot.as_of.desc())
+    ).all()
+    payments = session.execute(
+        select(Payment.paid_on, Payment.amount, Payment.reference, Payment.import_id)
+        .where(Payment.debtor_id == d.id)
+        .order_by(Payment.paid_on.desc(), Payment.id.desc())
+    ).all()
+    phones = session.scalars(select(Phone).where(Phone.debtor_id == d.id).order_by(Phone.id)).all()
+    agreements = session.scalars(
+        select(Agreement).where(Agreement.debtor_id == d.id).order_by(Agreement.registered_on.desc())
+    ).all()
+    instalments = {
+        a.id: session.execute(
+            select(Instalment.due_on, Instalment.amount)
+            .where(Instalment.agreement_id == a.id)
+            .order_by(Instalment.due_on)
+        ).all()
+        for a in agreements
+    }
+    promises = session.scalars(
+        select(Promise).where(Promise.debtor_id == d.id).order_by(Promise.id.desc())
+    ).all()
+    history = session.scalars(
+        select(StatusChange)
+        .where(StatusChange.debtor_id == d.id)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+    ).all()
+    attempts = session.scalars(
+        select(CallAttempt).where(CallAttempt.debtor_id == d.id).order_by(CallAttempt.started_at.desc())
+    ).all()
+    calls_made = (
+        session.scalar(
+            select(func.count())
+            .select_from(CallAttempt)
+            .where(CallAttempt.debtor_id == d.id, CallAttempt.outcome.is_not(None))
+        )
+        or 0
+    )
+    heard = (
+        session.scalar(
+            select(func.count())
+            .select_from(CallAttempt)
+            .where(CallAttempt.debtor_id == d.id, CallAttempt.outcome == HEARD_FULL)
+        )
+        or 0
+    )
+    status = Status(d.status)
+    return {
+        "account": d.account,
+        "full_name": d.full_name,
+        "address": d.address,
+        "district": d.district,
+        "street": d.street,
+        "house": d.house,
+        "building": d.building,
+        "apartment": d.apartment,
+        "timezone": d.timezone,
+        "area_m2": _money(d.area_m2) if d.area_m2 is not None else None,
+        "ownership": d.ownership,
+        "months_overdue": d.months_overdue,
+        "debt": _money(d.debt),
+        "debt_as_of": d.debt_as_of.isoformat() if d.debt_as_of else None,
+        "status": {
+            "code": status.value,
+            "label": LABELS[status],
+            "reason": d.status_reason,
+            "since": d.status_since.isoformat() if d.status_since else None,
+        },
+        "counts": {
+            "calls_made": calls_made,
+            "heard_to_end": heard,
+            "notices_delivered": 0,
+            "measures": [f"{a.kind} №{a.number}: {a.status}" for a in agreements],
+        },
+        "debt_history": [
+            {
+                "as_of": s.as_of.isoformat(),
+                "amount": _money(s.amount),
+                "months_overdue": s.months_overdue,
+                "import_id": s.import_id,
+            }
+            for s in snapshots
+        ],
+        "payments": [
+            {
+                "paid_on": p.paid_on.isoformat(),
+                "amount": _money(p.amount),
+                "reference": p.reference,
+                "import_id": p.import_id,
+            }
+            for p in payments
+        ],
+        "phones": [
+            {
+                "e164": p.e164,
+                "raw": p.raw,
+                "callable": p.callable,
+                "removed_at": p.removed_at.isoformat() if p.removed_at else None,
+            }
+            for p in phones
+        ],
+        "agreements": [
+            {
+                "kind": a.kind,
+                "number": a.number,
+                "registered_on": a.registered_on.isoformat(),
+                "status": a.status,
+                "status_reason": a.status_reason,
+                "instalments": [
+                    {"due_on": due.isoformat(), "amount": _money(amount)} for due, amount in instalments[a.id]
+                ],
+            }
+            for a in agreements
+        ],
+        "promises": [
+            {
+                "made_on": p.made_on.isoformat(),
+                "pay_by": p.pay_by.isoformat(),
+                "source": p.source,
+                "status": p.status,
+                "amount": _money(p.amount) if p.amount is not None else None,
+            }
+            for p in promises
+        ],
+        "status_history": [
+            {
+                "at": h.at.isoformat(),
+                "from": h.previous_status,
+                "to": h.status,
+                "reason": h.reason,
+                "actor": h.actor,
+            }
+            for h in history
+        ],
+        "attempts": [
+            {
+                "id": a.id,
+                "number": a.number,
+                "outcome": a.outcome,
+                "state": a.state,
+                "started_at": a.started_at.isoformat(),
+                "ended_at": a.ended_at.isoformat() if a.ended_at else None,
+                "digits": a.digits,
+            }
+            for a in attempts
+        ],
+    }
+
+
+def render_card(card: dict[str, Any]) -> str:
+    """The card as text for a terminal (Russian labels: supervisors read it)."""
+    status = card["status"]
+    lines = [
+        f"Лицевой счёт {card['account']}: {card['full_name']}",
+        f"Адрес: {card['address']}" + (f" ({card['district']})" if card["district"] else ""),
+        f"Площадь: {card['area_m2'] or '—'} м², собственность: {card['ownership'] or '—'}",
+        f"Долг: {card['debt']} ₽ на {card['debt_as_of'] or '—'}, месяцев: {card['months_overdue']}",
+        f"Статус: «{status['label']}» с {status['since'] or '—'} — {status['reason'] or '—'}",
+        f"Звонков: {card['counts']['calls_made']}, прослушано до конца: {card['counts']['heard_to_end']}, "
+        f"уведомлений вручено: {card['counts']['notices_delivered']}",
+        "Телефоны: "
+        + (
+            ", ".join(
+                f"{p['e164'] or p['raw']}"
+                + ("" if p["callable"] else " (не для звонка)")
+                + (" (удалён)" if p["removed_at"] else "")
+                for p in card["phones"]
+            )
+            or "—"
+        ),
+        "История долга:",
+        *(f"  {s['as_of']}: {s['amount']} ₽ ({s['months_overdue']} мес.)" for s in card["debt_history"]),
+        "Платежи:" + ("" if card["payments"] else " —"),
+        *(f"  {p['paid_on']}: {p['amount']} ₽ {p['reference']}".rstrip() for p in card["payments"]),
+    ]
+    for agreement in card["agreements"]:
+        lines.append(
+            f"Соглашение {agreement['kind']} №{agreement['number']} от {agreement['registered_on']}: "
+            f"{agreement['status']}"
+        )
+    for promise in card["promises"]:
+        lines.append(f"Обещание оплатить до {promise['pay_by']} ({promise['source']}): {promise['status']}")
+    lines.append("История статусов:" + ("" if card["status_history"] else " —"))
+    lines.extend(
+        f"  {h['at']}: {h['from']} → {h['to']}: {h['reason']} [{h['actor']}]" for h in card["status_history"]
+    )
+    return "\n".join(lines)
