@@ -9,6 +9,7 @@ re-decided: a debt at or below the tolerance becomes «ДОЛГ ПОГАШЕН»
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,9 +36,10 @@ from debtors.import_runs import (
 )
 from debtors.readers import ImportFileError, open_table
 from debtors.status_service import refresh_statuses
-from debtors.statuses import StatusRules
+from debtors.statuses import StatusRules, current_debt
 
 CHUNK_ROWS = 5000
+RECOMPUTE_BATCH = 2000
 PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 
@@ -87,34 +89,34 @@ def parse_payment(
 
 def recompute_debts(session: Session, debtor_ids: Sequence[int]) -> None:
     """debt = the newest snapshot − payments dated after it, for each of ``debtor_ids``."""
-    if not debtor_ids:
-        return
-    latest = (
-        select(DebtSnapshot.debtor_id, func.max(DebtSnapshot.as_of).label("as_of"))
-        .where(DebtSnapshot.debtor_id.in_(debtor_ids))
-        .group_by(DebtSnapshot.debtor_id)
-        .subquery()
-    )
-    snapshots = session.execute(
-        select(DebtSnapshot.debtor_id, DebtSnapshot.as_of, DebtSnapshot.amount).join(
-            latest, (latest.c.debtor_id == DebtSnapshot.debtor_id) & (latest.c.as_of == DebtSnapshot.as_of)
+    for start in range(0, len(debtor_ids), RECOMPUTE_BATCH):
+        ids = list(debtor_ids[start : start + RECOMPUTE_BATCH])
+        latest = (
+            select(DebtSnapshot.debtor_id, func.max(DebtSnapshot.as_of).label("as_of"))
+            .where(DebtSnapshot.debtor_id.in_(ids))
+            .group_by(DebtSnapshot.debtor_id)
+            .subquery()
         )
-    ).all()
-    paid: dict[int, Decimal] = {}
-    for debtor_id, as_of, _amount in snapshots:
-        total = session.scalar(
-            select(func.coalesce(func.sum(Payment.amount), 0)).where(
-                Payment.debtor_id == debtor_id, Payment.paid_on > as_of
+        snapshots = session.execute(
+            select(DebtSnapshot.debtor_id, DebtSnapshot.as_of, DebtSnapshot.amount).join(
+                latest,
+                (latest.c.debtor_id == DebtSnapshot.debtor_id) & (latest.c.as_of == DebtSnapshot.as_of),
             )
-        )
-        paid[debtor_id] = Decimal(total or 0)
-    updates = [
-        {"b_id": debtor_id, "b_debt": amount - paid[debtor_id]} for debtor_id, _as_of, amount in snapshots
-    ]
-    if updates:
-        session.execute(
-            update(DEBTORS).where(DEBTORS.c.id == bindparam("b_id")).values(debt=bindparam("b_debt")), updates
-        )
+        ).all()
+        payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+        for debtor_id, paid_on, amount in session.execute(
+            select(Payment.debtor_id, Payment.paid_on, Payment.amount).where(Payment.debtor_id.in_(ids))
+        ):
+            payments[debtor_id].append((paid_on, amount))
+        updates = [
+            {"b_id": debtor_id, "b_debt": current_debt(amount, as_of, payments[debtor_id])}
+            for debtor_id, as_of, amount in snapshots
+        ]
+        if updates:
+            session.execute(
+                update(DEBTORS).where(DEBTORS.c.id == bindparam("b_id")).values(debt=bindparam("b_debt")),
+                updates,
+            )
 
 
 def import_payments(

@@ -45,6 +45,7 @@ def test_sample_import_counts_rejects_and_phones(storage: Storage) -> None:
         assert debtor.full_name == "Кузнецова Анна Викторовна"
         assert debtor.debt == Decimal("21003.10")
         assert debtor.address == "пр. Мира, д. 7, корп. 2, кв. 12"
+        assert debtor.district == "Кировский" and debtor.ownership == "частная"
         assert [p.e164 for p in debtor.phones] == ["+79120000003", "+73432123456"]
         odd = session.scalars(select(Phone).where(Phone.raw == "21-34-56")).one()
         assert odd.callable is False and odd.e164 is None
@@ -52,20 +53,6 @@ def test_sample_import_counts_rejects_and_phones(storage: Storage) -> None:
         assert len(targets) == 11
         assert session.scalar(select(func.count()).select_from(Debtor)) == 10
         assert debtor.created_at == NOW, "aware UTC datetimes survive the round trip"
-
-
-def test_reimport_is_unchanged_and_a_change_is_an_update(storage: Storage, tmp_path: Path) -> None:
-    import_debtors(storage.sessions, storage.organisation_id, SAMPLE, now=NOW)
-    again = import_debtors(storage.sessions, storage.organisation_id, SAMPLE, now=NOW)
-    assert (again.imported, again.updated, again.unchanged, again.rejected) == (0, 0, 10, 1)
-    changed = tmp_path / "changed.csv"
-    text = SAMPLE.read_text(encoding="cp1251").replace("12 345,67", "10 000,00")
-    changed.write_text(text, encoding="cp1251")
-    report = import_debtors(storage.sessions, storage.organisation_id, changed, now=NOW)
-    assert (report.imported, report.updated, report.unchanged) == (0, 1, 9)
-    with storage.sessions() as session:
-        debtor = session.scalars(select(Debtor).where(Debtor.account == "100001")).one()
-        assert debtor.debt == Decimal("10000.00")
 
 
 def test_missing_required_column_writes_nothing(storage: Storage, tmp_path: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from debtors.amounts import AmountError, parse_amount
+from debtors.dates import DateError, parse_date
 from debtors.headers import HeaderError, map_headers, normalise_header
 from debtors.phones import normalise, split_cell
+from debtors.readers import detect_text_encoding
 from debtors.registry_import import DebtorRow, RowError, parse_row
 
 
@@ -100,7 +103,32 @@ COLUMNS = {"account": 0, "debt": 1, "months_overdue": 2, "street": 3, "house": 4
 
 def test_row_with_split_address() -> None:
     row = parse_row(["100", "1 234,50", "3", "ул. Ленина", "12", "45", "89120000000"], COLUMNS, 2)
-    assert row == DebtorRow(2, "100", "", "ул. Ленина, д. 12, кв. 45", Decimal("1234.50"), 3, "89120000000")
+    assert row == DebtorRow(
+        2,
+        "100",
+        "",
+        "ул. Ленина, д. 12, кв. 45",
+        "",
+        "ул. Ленина",
+        "12",
+        "",
+        "45",
+        None,
+        "",
+        3,
+        Decimal("1234.50"),
+        "89120000000",
+    )
+    assert isinstance(row, DebtorRow)
+    assert [p.e164 for p in row.phones] == ["+79120000000"]
+
+
+def test_the_fingerprint_changes_with_any_field() -> None:
+    base = parse_row(["100", "1 234,50", "3", "ул. Ленина", "12", "45", "89120000000"], COLUMNS, 2)
+    same = parse_row(["100", "1234.5", "3", "ул. Ленина", "12", "45", "89120000000"], COLUMNS, 9)
+    other = parse_row(["100", "1 234,50", "3", "ул. Ленина", "12", "46", "89120000000"], COLUMNS, 2)
+    assert isinstance(base, DebtorRow) and isinstance(same, DebtorRow) and isinstance(other, DebtorRow)
+    assert base.fingerprint == same.fingerprint != other.fingerprint
 
 
 def test_bad_row_reports_every_field() -> None:
@@ -108,5 +136,42 @@ def test_bad_row_reports_every_field() -> None:
     assert errors == [
         RowError(7, "account", "", "the account number (лицевой счёт) is empty"),
         RowError(7, "debt", "много", "expected an amount like 12 345,67 or 12345.67, got 'много'"),
-        RowError(7, "months_overdue", "-1", "expected a whole number of months ≥ 0"),
+        RowError(7, "months_overdue", "-1", "expected a whole number of months from 0 to 1200"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("05.11.2026", date(2026, 11, 5)),
+        ("5.11.26", date(2026, 11, 5)),
+        ("2026-11-05", date(2026, 11, 5)),
+        ("05/11/2026", date(2026, 11, 5)),
+        ("2026-11-05 00:00:00", date(2026, 11, 5)),
+    ],
+)
+def test_dates(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "31.02.2026", "2026/11/05", "вчера", "11.2026"])
+def test_bad_dates(text: str) -> None:
+    with pytest.raises(DateError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("Иванов Пётр, ул. Ленина".encode("cp1251"), "cp1251"),
+        ("Иванов Пётр, ул. Ленина".encode("cp866"), "cp866"),
+        ("Иванов".encode(), "utf-8"),
+        (b"\xef\xbb\xbf" + "ЛС".encode(), "utf-8-sig"),
+    ],
+)
+def test_encoding_detection(sample: bytes, expected: str) -> None:
+    assert detect_text_encoding(sample) == expected
+
+
+def test_a_utf8_character_cut_at_the_sample_end_is_still_utf8() -> None:
+    assert detect_text_encoding("ЛС;Долг\nЖ".encode()[:-1]) == "utf-8"
