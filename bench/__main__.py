@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ami_events
+from bench import ami_events, registry_import
 
 BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "ami_events": ami_events.run,
+    "registry_import": registry_import.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -20,7 +22,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     rows = []
+    only = set(filter(None, os.environ.get("UPRAVDOLG_BENCH", "").split(",")))
     for name, bench in BENCHMARKS.items():
+        if only and name not in only:
+            continue
         figures = bench()
         record = {
             "benchmark": name,
@@ -31,10 +36,10 @@ def main() -> int:
         (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
         rows.extend((name, key, value) for key, value in figures.items())
     sys.stdout.write(
-        f"| {'benchmark':<12} | {'figure':<20} | {'value':>14} |\n|{'-' * 14}|{'-' * 22}|{'-' * 16}|\n"
+        f"| {'benchmark':<16} | {'figure':<32} | {'value':>14} |\n|{'-' * 18}|{'-' * 34}|{'-' * 16}|\n"
     )
     for name, key, value in rows:
-        sys.stdout.write(f"| {name:<12} | {key:<20} | {value:>14,.3f} |\n")
+        sys.stdout.write(f"| {name:<16} | {key:<32} | {value:>14,.3f} |\n")
     return 0
 
 

@@ -6,6 +6,7 @@ Both run on the caller's connection, inside the caller's transaction, so an impo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,47 +32,49 @@ def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _pg_value(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("naive datetime in a bulk write")
-    return value
+@dataclass(frozen=True, slots=True)
+class ValueForm:
+    """How values are handed to the driver for a bulk write, converted once per value by the caller.
 
+    PostgreSQL's COPY takes Python values as they are. SQLite gets what SQLAlchemy's SQLite dialect stores:
+    DATETIME as naive UTC text (db.types.UtcDateTime), DATE as ISO text, NUMERIC as text that the column's
+    numeric affinity turns into a number.
+    """
 
-def _sqlite_value(value: Any) -> Any:
-    # What SQLAlchemy's SQLite dialect stores: DATETIME as naive UTC text (db.types.UtcDateTime),
-    # DATE as ISO text, NUMERIC as a number (the column's numeric affinity converts the text).
-    if isinstance(value, datetime):
+    sqlite: bool
+
+    def timestamp(self, value: datetime) -> Any:
         if value.tzinfo is None:
             raise ValueError("naive datetime in a bulk write")
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    def money(self, value: Decimal | None) -> Any:
+        return None if value is None else (str(value) if self.sqlite else value)
+
+
+def value_form(connection: Connection) -> ValueForm:
+    return ValueForm(sqlite=connection.dialect.name == "sqlite")
 
 
 def bulk_insert(
     connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table``."""
+    """Insert ``rows`` (tuples in ``columns`` order, values already in :func:`value_form`) into ``table``."""
     if not rows:
         return
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    raw: Any = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
-        raw: Any = connection.connection.dbapi_connection
-        column_list = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([_pg_value(v) for v in row])
+                copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in columns)
-    column_list = ", ".join(f'"{c}"' for c in columns)
-    sqlite: Any = connection.connection.dbapi_connection
-    cursor = sqlite.cursor()
+    cursor = raw.cursor()
     try:
-        cursor.executemany(
-            f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})',  # noqa: S608 - names are ours
-            [[_sqlite_value(v) for v in row] for row in rows],
-        )
+        cursor.executemany(f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})', rows)  # noqa: S608
     finally:
         cursor.close()

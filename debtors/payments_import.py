@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Table, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk import bulk_insert
+from db.bulk import bulk_insert, value_form
 from db.models import Debtor, DebtSnapshot, Payment
 from debtors.amounts import AmountError, parse_amount
 from debtors.dates import DateError, parse_date
@@ -260,13 +260,25 @@ def _write_chunk(
         }
     new_rows = []
     touched = set()
+    form = value_form(session.connection())
+    created = form.timestamp(now)
     for row, debtor_id in known:
         key = (debtor_id, row.paid_on, row.amount, row.reference)
         if key in existing:
             report.unchanged += 1  # the same payment line again: not counted twice
             continue
         existing.add(key)
-        new_rows.append((organisation_id, debtor_id, import_id, row.paid_on, row.amount, row.reference, now))
+        new_rows.append(
+            (
+                organisation_id,
+                debtor_id,
+                import_id,
+                form.day(row.paid_on),
+                form.money(row.amount),
+                row.reference,
+                created,
+            )
+        )
         touched.add(debtor_id)
     bulk_insert(
         session.connection(),

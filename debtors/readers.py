@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from typing import IO, Any
 from dialer.errors import UpravDolgError
 
 SAMPLE_BYTES = 64 * 1024
+BLOCK_BYTES = 1 << 20
 DELIMITERS = (";", ",", "\t")
 _DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0x8E, 0xCB, 0xF5, 0xFB}
 
@@ -111,17 +113,40 @@ def _pick_delimiter(lines: list[str]) -> str:
 
 
 def _decoded_lines(handle: IO[bytes], encoding: str, path: Path) -> Iterator[str]:
-    """The file's physical lines, decoded one by one, so a bad byte is reported on its own line."""
+    """The file's lines, decoded a block at a time; a bad byte is reported with its own line number."""
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    for number, line in enumerate(handle, start=1):
-        raw = line[len(codecs.BOM_UTF8) :] if number == 1 and line.startswith(codecs.BOM_UTF8) else line
+    line_number = 0
+    tail = b""
+    first = True
+    while True:
+        block = handle.read(BLOCK_BYTES)
+        data = tail + block
+        if not data:
+            return
+        if block:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                tail = data
+                continue
+            data, tail = data[:cut], data[cut:]
+        else:
+            tail = b""
+        if first:
+            first = False
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
         try:
-            yield raw.decode(codec)
+            text = data.decode(codec)
         except UnicodeDecodeError as exc:
+            bad_line = line_number + data.count(b"\n", 0, exc.start) + 1
             raise ImportFileError(
-                f"{path}: line {number} is not valid {encoding} ({exc.reason})",
+                f"{path}: line {bad_line} is not valid {encoding} ({exc.reason})",
                 hint="the file mixes encodings; give --encoding explicitly",
             ) from None
+        line_number += data.count(b"\n")
+        yield from io.StringIO(text, newline="")  # splits at line ends only, never at U+2028 and the like
+        if not block:
+            return
 
 
 def _open_csv(path: Path, encoding: str | None) -> TableFile:

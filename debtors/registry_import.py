@@ -22,15 +22,16 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk import allocate_ids, bulk_insert
+from db.bulk import allocate_ids, bulk_insert, value_form
 from db.models import Debtor, DebtSnapshot, Payment, Phone
 from debtors.amounts import AmountError, parse_amount
 from debtors.headers import HeaderError, map_headers
@@ -58,8 +59,9 @@ PhoneRow = tuple[int, int, str | None, str, bool, str]
 __all__ = ["DebtorRow", "ImportFileError", "ImportReport", "RowError", "import_debtors", "parse_row"]
 
 
-@dataclass(frozen=True, slots=True)
-class DebtorRow:
+class DebtorRow(NamedTuple):
+    """One good row of a debtor list (a NamedTuple: a million of them are built per import)."""
+
     row: int
     account: str
     full_name: str
@@ -109,68 +111,73 @@ def _join_address(street: str, house: str, building: str, apartment: str) -> str
     return ", ".join(p for p in parts if p)
 
 
+def _area(text: str) -> Decimal:
+    area = Decimal(text.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    if not area.is_finite() or area < 0 or area >= Decimal("100000000"):
+        raise InvalidOperation
+    return area.quantize(Decimal("0.01"))
+
+
 def parse_row(values: Sequence[str], mapping: Mapping[str, int], row: int) -> DebtorRow | list[RowError]:
     """One data row (pure). ``row`` is the row number a person sees in the file."""
-
-    def cell(name: str) -> str:
-        index = mapping.get(name)
-        return values[index].strip() if index is not None and index < len(values) else ""
-
+    width = len(values)
+    c = {name: values[i].strip() if i < width else "" for name, i in mapping.items()}
+    get = c.get
     errors = []
-    account = cell("account")
+    account = get("account", "")
     if not account:
         errors.append(RowError(row, "account", "", "the account number (лицевой счёт) is empty"))
     elif len(account) > 64:
         errors.append(RowError(row, "account", account, "an account number has at most 64 characters"))
     debt = Decimal(0)
     try:
-        debt = parse_amount(cell("debt"))
+        debt = parse_amount(get("debt", ""))
     except AmountError as exc:
-        errors.append(RowError(row, "debt", cell("debt"), str(exc)))
+        errors.append(RowError(row, "debt", get("debt", ""), str(exc)))
     months = 0
-    if cell("months_overdue"):
+    months_text = get("months_overdue", "")
+    if months_text:
         try:
-            months = int(cell("months_overdue").replace(" ", ""))
+            months = int(months_text.replace(" ", ""))
             if months < 0 or months > 1200:
                 raise ValueError
         except ValueError:
             errors.append(
                 RowError(
-                    row,
-                    "months_overdue",
-                    cell("months_overdue"),
-                    "expected a whole number of months from 0 to 1200",
+                    row, "months_overdue", months_text, "expected a whole number of months from 0 to 1200"
                 )
             )
     area: Decimal | None = None
-    if cell("area_m2"):
+    area_text = get("area_m2", "")
+    if area_text:
         try:
-            area = Decimal(cell("area_m2").replace(" ", "").replace("\u00a0", "").replace(",", "."))
-            if not area.is_finite() or area < 0 or area >= Decimal("100000000"):
-                raise InvalidOperation
-            area = area.quantize(Decimal("0.01"))
+            area = _area(area_text)
         except InvalidOperation:
-            errors.append(RowError(row, "area_m2", cell("area_m2"), "expected an area in m² like 54,3"))
-            area = None
+            errors.append(RowError(row, "area_m2", area_text, "expected an area in m² like 54,3"))
     if errors:
         return errors
-    street, house, building, apartment = cell("street"), cell("house"), cell("building"), cell("apartment")
-    address = cell("address") or _join_address(street, house, building, apartment)
+    street, house, building, apartment = (
+        get("street", ""),
+        get("house", ""),
+        get("building", ""),
+        get("apartment", ""),
+    )
+    address = get("address", "") or _join_address(street, house, building, apartment)
     return DebtorRow(
         row,
         account,
-        cell("full_name"),
+        get("full_name", ""),
         address[:500],
-        cell("district"),
+        get("district", ""),
         street,
         house,
         building,
         apartment,
         area,
-        cell("ownership"),
+        get("ownership", ""),
         months,
         debt,
-        cell("phones"),
+        get("phones", ""),
     )
 
 
@@ -181,6 +188,17 @@ class _Existing:
     status: str
     debt_as_of: date | None
     last_import_id: int | None
+    debt: Decimal
+    months_overdue: int
+
+
+@dataclass
+class _Plan:
+    new_snapshots: list[tuple[object, ...]] = field(default_factory=list)
+    changed_snapshots: list[dict[str, object]] = field(default_factory=list)
+    debt_updates: list[dict[str, object]] = field(default_factory=list)
+    field_updates: list[dict[str, object]] = field(default_factory=list)
+    phone_changes: list[tuple[int, list[ParsedPhone]]] = field(default_factory=list)
 
 
 class _ChunkWriter:
@@ -201,6 +219,7 @@ class _ChunkWriter:
     ) -> None:
         self.session = session
         self.connection = session.connection()
+        self.form = value_form(self.connection)
         self.organisation_id = organisation_id
         self.import_id = import_id
         self.as_of = as_of
@@ -210,6 +229,7 @@ class _ChunkWriter:
         self.rejects = rejects
         self.source = source
         self.to_refresh: list[int] = []
+        self.first_rows: dict[str, int] = {}  # account -> its first row in this file
 
     def reject(self, error: RowError) -> None:
         self.report.rejected += 1
@@ -217,39 +237,23 @@ class _ChunkWriter:
         self.rejects.write(error)
 
     def write(self, rows: list[DebtorRow]) -> None:
-        unique: dict[str, DebtorRow] = {}
+        fresh: list[DebtorRow] = []
         for row in rows:
-            first = unique.get(row.account)
-            if first is not None:
+            first = self.first_rows.setdefault(row.account, row.row)
+            if first != row.row:
                 self.reject(
                     RowError(
                         row.row,
                         "account",
                         row.account,
-                        f"the account appears again (first at row {first.row}); only the first row "
-                        "is imported",
+                        f"the account appears again (first at row {first}); only the first row is imported",
                     )
                 )
                 continue
-            unique[row.account] = row
-        existing = self._existing(list(unique))
-        new_rows = []
-        old_rows = []
-        for account, row in unique.items():
-            found = existing.get(account)
-            if found is None:
-                new_rows.append(row)
-            elif found.last_import_id == self.import_id:
-                self.reject(
-                    RowError(
-                        row.row,
-                        "account",
-                        account,
-                        "the account appears again in this file; only its first row is imported",
-                    )
-                )
-            else:
-                old_rows.append((row, found))
+            fresh.append(row)
+        existing = self._existing([row.account for row in fresh])
+        new_rows = [row for row in fresh if row.account not in existing]
+        old_rows = [(row, existing[row.account]) for row in fresh if row.account in existing]
         self._insert_new(new_rows)
         self._update_existing(old_rows)
 
@@ -264,29 +268,38 @@ class _ChunkWriter:
                 Debtor.status,
                 Debtor.debt_as_of,
                 Debtor.last_import_id,
+                Debtor.debt,
+                Debtor.months_overdue,
             ).where(Debtor.organisation_id == self.organisation_id, Debtor.account.in_(accounts))
         )
-        return {a: _Existing(i, f, s, d, li) for a, i, f, s, d, li in result}
-
-    def _status_for_new(self, debt: Decimal) -> tuple[str, str]:
-        where = f"выгрузка №{self.import_id} ({self.source}) на {self.as_of:%d.%m.%Y}"
-        if debt <= self.rules.tolerance:
-            return Status.PAID.value, f"в выгрузке нет долга: {debt} ₽ ({where})"
-        return Status.ACTIVE.value, f"впервые в выгрузке: долг {debt} ₽ ({where})"
+        return {row[0]: _Existing(*row[1:]) for row in result}
 
     def _insert_new(self, rows: list[DebtorRow]) -> None:
         if not rows:
             return
         ids = allocate_ids(self.connection, DEBTORS, len(rows))
+        form = self.form
+        now, as_of, org, import_id = (
+            form.timestamp(self.now),
+            form.day(self.as_of),
+            self.organisation_id,
+            self.import_id,
+        )
+        where = f"выгрузка №{self.import_id} ({self.source}) на {self.as_of:%d.%m.%Y}"
+        paid = (Status.PAID.value, f"в выгрузке нет долга ({where})")
+        active = (Status.ACTIVE.value, f"впервые в выгрузке ({where})")
+        tolerance = self.rules.tolerance
+        source = self.source[:100]
         debtors: list[tuple[object, ...]] = []
         phones: list[PhoneRow] = []
         snapshots: list[tuple[object, ...]] = []
         for debtor_id, row in zip(ids, rows, strict=True):
-            status, reason = self._status_for_new(row.debt)
+            status, reason = paid if row.debt <= tolerance else active
+            debt = form.money(row.debt)
             debtors.append(
                 (
                     debtor_id,
-                    self.organisation_id,
+                    org,
                     row.account,
                     row.full_name,
                     row.address,
@@ -295,27 +308,22 @@ class _ChunkWriter:
                     row.house,
                     row.building,
                     row.apartment,
-                    row.area_m2,
+                    form.money(row.area_m2),
                     row.ownership,
-                    row.debt,
-                    self.as_of,
+                    debt,
+                    as_of,
                     row.months_overdue,
                     status,
                     reason,
-                    self.now,
+                    now,
                     row.fingerprint,
-                    self.import_id,
-                    self.now,
-                    self.now,
+                    import_id,
+                    now,
+                    now,
                 )
             )
-            phones.extend(
-                (self.organisation_id, debtor_id, p.e164, p.raw[:100], p.callable, self.source[:100])
-                for p in row.phones
-            )
-            snapshots.append(
-                (self.organisation_id, debtor_id, self.import_id, self.as_of, row.debt, row.months_overdue)
-            )
+            phones.extend((org, debtor_id, p.e164, p.raw[:100], p.callable, source) for p in row.phones)
+            snapshots.append((org, debtor_id, import_id, as_of, debt, row.months_overdue))
         bulk_insert(
             self.connection,
             DEBTORS,
@@ -362,82 +370,15 @@ class _ChunkWriter:
     def _update_existing(self, pairs: list[tuple[DebtorRow, _Existing]]) -> None:
         if not pairs:
             return
-        ids = [found.id for _, found in pairs]
+        plan = self._plan(pairs)
         conn = self.connection
-        snapshots = {
-            debtor_id: (amount, months)
-            for debtor_id, amount, months in conn.execute(
-                select(DebtSnapshot.debtor_id, DebtSnapshot.amount, DebtSnapshot.months_overdue).where(
-                    DebtSnapshot.debtor_id.in_(ids), DebtSnapshot.as_of == self.as_of
-                )
-            )
-        }
-        paid_after = dict(
-            conn.execute(
-                select(Payment.debtor_id, func.sum(Payment.amount))
-                .where(Payment.debtor_id.in_(ids), Payment.paid_on > self.as_of)
-                .group_by(Payment.debtor_id)
-            ).all()
-        )
-        new_snapshots, changed_snapshots, debt_updates, field_updates, phone_changes = [], [], [], [], []
-        for row, found in pairs:
-            snapshot = snapshots.get(found.id)
-            snapshot_same = (
-                snapshot is not None and snapshot[0] == row.debt and snapshot[1] == row.months_overdue
-            )
-            if snapshot is None:
-                new_snapshots.append(
-                    (self.organisation_id, found.id, self.import_id, self.as_of, row.debt, row.months_overdue)
-                )
-            elif not snapshot_same:
-                changed_snapshots.append(
-                    {
-                        "b_debtor": found.id,
-                        "b_amount": row.debt,
-                        "b_months": row.months_overdue,
-                        "b_import": self.import_id,
-                    }
-                )
-            if found.debt_as_of is None or self.as_of >= found.debt_as_of:
-                current = row.debt - Decimal(paid_after.get(found.id) or 0)
-                debt_updates.append(
-                    {
-                        "b_id": found.id,
-                        "b_debt": current,
-                        "b_as_of": self.as_of,
-                        "b_months": row.months_overdue,
-                    }
-                )
-                self.to_refresh.append(found.id)
-            if found.fingerprint != row.fingerprint:
-                field_updates.append(
-                    {
-                        "b_id": found.id,
-                        "b_name": row.full_name,
-                        "b_address": row.address,
-                        "b_district": row.district,
-                        "b_street": row.street,
-                        "b_house": row.house,
-                        "b_building": row.building,
-                        "b_apartment": row.apartment,
-                        "b_area": row.area_m2,
-                        "b_ownership": row.ownership,
-                        "b_fingerprint": row.fingerprint,
-                    }
-                )
-                phone_changes.append((found.id, row.phones))
-                self.report.updated += 1
-            elif snapshot is not None and snapshot_same:
-                self.report.unchanged += 1
-            else:
-                self.report.unchanged += 1  # same content, a new as-of date: history grows, nothing changed
         bulk_insert(
             conn,
             SNAPSHOTS,
             ("organisation_id", "debtor_id", "import_id", "as_of", "amount", "months_overdue"),
-            new_snapshots,
+            plan.new_snapshots,
         )
-        if changed_snapshots:
+        if plan.changed_snapshots:
             conn.execute(
                 update(SNAPSHOTS)
                 .where(SNAPSHOTS.c.debtor_id == bindparam("b_debtor"), SNAPSHOTS.c.as_of == self.as_of)
@@ -446,9 +387,9 @@ class _ChunkWriter:
                     months_overdue=bindparam("b_months"),
                     import_id=bindparam("b_import"),
                 ),
-                changed_snapshots,
+                plan.changed_snapshots,
             )
-        if debt_updates:
+        if plan.debt_updates:
             conn.execute(
                 update(DEBTORS)
                 .where(DEBTORS.c.id == bindparam("b_id"))
@@ -456,10 +397,11 @@ class _ChunkWriter:
                     debt=bindparam("b_debt"),
                     debt_as_of=bindparam("b_as_of"),
                     months_overdue=bindparam("b_months"),
+                    last_import_id=self.import_id,
                 ),
-                debt_updates,
+                plan.debt_updates,
             )
-        if field_updates:
+        if plan.field_updates:
             conn.execute(
                 update(DEBTORS)
                 .where(DEBTORS.c.id == bindparam("b_id"))
@@ -475,11 +417,91 @@ class _ChunkWriter:
                     ownership=bindparam("b_ownership"),
                     fingerprint=bindparam("b_fingerprint"),
                     updated_at=self.now,
+                    last_import_id=self.import_id,
                 ),
-                field_updates,
+                plan.field_updates,
             )
-            self._reconcile_phones(phone_changes)
-        conn.execute(update(DEBTORS).where(DEBTORS.c.id.in_(ids)).values(last_import_id=self.import_id))
+            self._reconcile_phones(plan.phone_changes)
+
+    def _plan(self, pairs: list[tuple[DebtorRow, _Existing]]) -> _Plan:
+        """What to write for rows already in the registry (reads and decides; writes nothing)."""
+        ids = [found.id for _, found in pairs]
+        snapshots = {
+            debtor_id: (amount, months)
+            for debtor_id, amount, months in self.connection.execute(
+                select(DebtSnapshot.debtor_id, DebtSnapshot.amount, DebtSnapshot.months_overdue).where(
+                    DebtSnapshot.debtor_id.in_(ids), DebtSnapshot.as_of == self.as_of
+                )
+            )
+        }
+        paid_after: dict[int, Decimal] = dict(
+            self.connection.execute(
+                select(Payment.debtor_id, func.sum(Payment.amount))
+                .where(Payment.debtor_id.in_(ids), Payment.paid_on > self.as_of)
+                .group_by(Payment.debtor_id)
+            ).all()
+        )
+        plan = _Plan()
+        for row, found in pairs:
+            snapshot = snapshots.get(found.id)
+            if snapshot is None:
+                plan.new_snapshots.append(
+                    (
+                        self.organisation_id,
+                        found.id,
+                        self.import_id,
+                        self.form.day(self.as_of),
+                        self.form.money(row.debt),
+                        row.months_overdue,
+                    )
+                )
+            elif snapshot != (row.debt, row.months_overdue):
+                plan.changed_snapshots.append(
+                    {
+                        "b_debtor": found.id,
+                        "b_amount": row.debt,
+                        "b_months": row.months_overdue,
+                        "b_import": self.import_id,
+                    }
+                )
+            if found.debt_as_of is None or self.as_of >= found.debt_as_of:
+                current = row.debt - Decimal(paid_after.get(found.id) or 0)
+                if (current, self.as_of, row.months_overdue) != (
+                    found.debt,
+                    found.debt_as_of,
+                    found.months_overdue,
+                ):
+                    plan.debt_updates.append(
+                        {
+                            "b_id": found.id,
+                            "b_debt": current,
+                            "b_as_of": self.as_of,
+                            "b_months": row.months_overdue,
+                        }
+                    )
+                if current != found.debt:
+                    self.to_refresh.append(found.id)
+            if found.fingerprint == row.fingerprint:
+                self.report.unchanged += 1  # same content (a new as-of date only grows the history)
+                continue
+            plan.field_updates.append(
+                {
+                    "b_id": found.id,
+                    "b_name": row.full_name,
+                    "b_address": row.address,
+                    "b_district": row.district,
+                    "b_street": row.street,
+                    "b_house": row.house,
+                    "b_building": row.building,
+                    "b_apartment": row.apartment,
+                    "b_area": row.area_m2,
+                    "b_ownership": row.ownership,
+                    "b_fingerprint": row.fingerprint,
+                }
+            )
+            plan.phone_changes.append((found.id, row.phones))
+            self.report.updated += 1
+        return plan
 
     def _reconcile_phones(self, changes: list[tuple[int, list[ParsedPhone]]]) -> None:
         """Keep numbers still listed, add new ones, mark dropped ones removed (attempts refer to them)."""
