@@ -11,6 +11,7 @@ from db.models import (
     Agreement,
     CallAttempt,
     DebtSnapshot,
+    DoNotCall,
     Instalment,
     Payment,
     Phone,
@@ -79,6 +80,14 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
         )
         or 0
     )
+    marks = session.scalars(
+        select(DoNotCall)
+        .where(
+            DoNotCall.organisation_id == organisation_id,
+            (DoNotCall.debtor_id == d.id) | DoNotCall.e164.in_([p.e164 for p in phones if p.e164]),
+        )
+        .order_by(DoNotCall.id)
+    ).all()
     status = Status(d.status)
     return {
         "account": d.account,
@@ -167,6 +176,16 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
             }
             for h in history
         ],
+        "do_not_call": [
+            {
+                "phone": m.e164,
+                "whole_debtor": m.debtor_id is not None,
+                "reason": m.reason,
+                "actor": m.actor,
+                "at": m.created_at.isoformat(),
+            }
+            for m in marks
+        ],
         "attempts": [
             {
                 "id": a.id,
@@ -215,6 +234,9 @@ def render_card(card: dict[str, Any]) -> str:
         )
     for promise in card["promises"]:
         lines.append(f"Обещание оплатить до {promise['pay_by']} ({promise['source']}): {promise['status']}")
+    for mark in card["do_not_call"]:
+        target = "все номера" if mark["whole_debtor"] else mark["phone"]
+        lines.append(f"НЕ ЗВОНИТЬ ({target}): {mark['reason']} [{mark['actor']}]")
     lines.append("История статусов:" + ("" if card["status_history"] else " —"))
     lines.extend(
         f"  {h['at']}: {h['from']} → {h['to']}: {h['reason']} [{h['actor']}]" for h in card["status_history"]

@@ -9,9 +9,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Agreement, Debtor, Instalment, Promise
+from db.models import Agreement, Debtor, DoNotCall, Instalment, Promise
 from debtors.amounts import AmountError, parse_amount
 from debtors.dates import DateError, parse_date
+from debtors.phones import normalise
 from debtors.status_service import StatusUpdate, refresh_statuses
 from debtors.statuses import AGREEMENT_KINDS, StatusRules
 from dialer.errors import UpravDolgError
@@ -134,3 +135,38 @@ def record_promise(
         session, organisation_id, [debtor.id], today=today, now=now, rules=rules, actor=actor
     )
     return promise, changes
+
+
+def mark_do_not_call(
+    session: Session,
+    organisation_id: int,
+    *,
+    account: str | None,
+    phone: str | None,
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> DoNotCall:
+    """Never call this debtor (any of their numbers) or this number (whoever it belongs to)."""
+    if (account is None) == (phone is None):
+        raise MeasureError("give either an account or a phone number")
+    if not reason.strip():
+        raise MeasureError("a do-not-call mark needs a reason (e.g. the debtor's written request)")
+    debtor_id = find_debtor(session, organisation_id, account).id if account is not None else None
+    e164 = None
+    if phone is not None:
+        parsed = normalise(phone)
+        if parsed.e164 is None:
+            raise MeasureError(f"{phone!r} is not a phone number: {parsed.problem}")
+        e164 = parsed.e164
+    mark = DoNotCall(
+        organisation_id=organisation_id,
+        debtor_id=debtor_id,
+        e164=e164,
+        reason=reason.strip(),
+        actor=actor,
+        created_at=now,
+    )
+    session.add(mark)
+    session.flush()
+    return mark

@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.bulk import allocate_ids, bulk_insert, value_form
@@ -230,6 +230,12 @@ class _ChunkWriter:
         self.source = source
         self.to_refresh: list[int] = []
         self.first_rows: dict[str, int] = {}  # account -> its first row in this file
+        self.had_debtors = (
+            self.connection.execute(
+                select(Debtor.id).where(Debtor.organisation_id == organisation_id).limit(1)
+            ).first()
+            is not None
+        )
 
     def reject(self, error: RowError) -> None:
         self.report.rejected += 1
@@ -251,7 +257,9 @@ class _ChunkWriter:
                 )
                 continue
             fresh.append(row)
-        existing = self._existing([row.account for row in fresh])
+        # An organisation's first list: nothing to look up (and on PostgreSQL the planner, with no statistics
+        # for rows this transaction inserted, would scan the growing table for every chunk).
+        existing = self._existing([row.account for row in fresh]) if self.had_debtors else {}
         new_rows = [row for row in fresh if row.account not in existing]
         old_rows = [(row, existing[row.account]) for row in fresh if row.account in existing]
         self._insert_new(new_rows)
@@ -536,6 +544,14 @@ class _ChunkWriter:
         )
 
 
+def refresh_planner_statistics(sessions: sessionmaker[Session]) -> None:
+    """After a bulk import, let PostgreSQL's planner see the new rows at once (autovacuum comes later)."""
+    with sessions() as session:
+        if session.connection().dialect.name == "postgresql":
+            session.execute(text("ANALYZE debtors, phones, debt_snapshots"))
+            session.commit()
+
+
 def _chunks(
     rows: Iterator[tuple[int, list[str]]],
     mapping: Mapping[str, int],
@@ -640,6 +656,7 @@ def import_debtors(
                 report.import_id = record.id
         finally:
             report.rejects_file = rejects.close()
+    refresh_planner_statistics(sessions)
     report.sort_errors()
     report.seconds = time.perf_counter() - started
     return report

@@ -146,6 +146,14 @@ def _add_registry(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     padd.add_argument("--amount", help="promised amount, rubles")
     padd.add_argument("--source", choices=["operator", "ivr"], default="operator")
 
+    dnc = sub.add_parser("do-not-call", help="do-not-call marks (the dialer never calls them)")
+    dn = dnc.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dadd = dn.add_parser("add", help="mark a debtor (all their numbers) or one number as never to be called")
+    target = dadd.add_mutually_exclusive_group(required=True)
+    target.add_argument("--account", help="the debtor's account number")
+    target.add_argument("--phone", help="one phone number, any format")
+    dadd.add_argument("--reason", required=True, help="why, e.g. «письменный отказ от звонков»")
+
     statuses = sub.add_parser("statuses", help="automatic statuses")
     st = statuses.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = st.add_parser("check", help="run the daily check now: missed instalments, expired promises")
@@ -386,6 +394,24 @@ def cmd_promises(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_do_not_call(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.measures import mark_do_not_call
+    from dialer.bootstrap import open_storage, utc_now
+
+    with open_storage(settings) as storage, storage.sessions.begin() as session:
+        mark = mark_do_not_call(
+            session,
+            storage.organisation_id,
+            account=args.account,
+            phone=args.phone,
+            reason=args.reason,
+            now=utc_now(),
+            actor="cli",
+        )
+        _out(f"do-not-call mark #{mark.id} recorded for {args.account or mark.e164}")
+    return 0
+
+
 def cmd_statuses(args: argparse.Namespace, settings: Settings) -> int:
     from dialer.bootstrap import open_storage
     from dialer.scheduler import run_status_check
@@ -505,6 +531,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "debtors": cmd_debtors,
     "agreements": cmd_agreements,
     "promises": cmd_promises,
+    "do-not-call": cmd_do_not_call,
     "statuses": cmd_statuses,
     "scheduler": cmd_scheduler,
     "probe": cmd_probe,

@@ -13,7 +13,13 @@ from sqlalchemy import func, select
 
 from db.models import Agreement, Debtor, Payment, Promise, StatusChange
 from debtors.debtor_card import load_card
-from debtors.measures import MeasureError, parse_schedule, record_promise, register_agreement
+from debtors.measures import (
+    MeasureError,
+    mark_do_not_call,
+    parse_schedule,
+    record_promise,
+    register_agreement,
+)
 from debtors.payments_import import import_payments
 from debtors.registry_import import import_debtors
 from debtors.status_service import check_statuses
@@ -321,3 +327,47 @@ def test_the_daily_check_is_scheduled(registry: Storage, settings: Settings) -> 
     later = NOW + timedelta(days=10)
     (change,) = run_status_check(settings, registry, now=later)
     assert change.status.value == "active"
+
+
+def test_do_not_call_marks_show_on_the_card(registry: Storage) -> None:
+    with registry.sessions.begin() as session:
+        mark_do_not_call(
+            session,
+            registry.organisation_id,
+            account="1",
+            phone=None,
+            reason="письменный отказ от звонков",
+            now=NOW,
+            actor="operator",
+        )
+        mark_do_not_call(
+            session,
+            registry.organisation_id,
+            account=None,
+            phone="8 (912) 000-00-02",
+            reason="номер принадлежит соседу",
+            now=NOW,
+            actor="operator",
+        )
+        for account, phone, reason, message in (
+            (None, None, "x", "either"),
+            ("1", "+79120000001", "x", "either"),
+            (None, "21-34-56", "x", "not a phone number"),
+            ("1", None, " ", "needs a reason"),
+        ):
+            with pytest.raises(MeasureError, match=message):
+                mark_do_not_call(
+                    session,
+                    registry.organisation_id,
+                    account=account,
+                    phone=phone,
+                    reason=reason,
+                    now=NOW,
+                    actor="t",
+                )
+        one = load_card(session, registry.organisation_id, "1")["do_not_call"]
+        two = load_card(session, registry.organisation_id, "2")["do_not_call"]
+        three = load_card(session, registry.organisation_id, "3")["do_not_call"]
+    assert [(m["whole_debtor"], m["reason"]) for m in one] == [(True, "письменный отказ от звонков")]
+    assert [(m["phone"], m["whole_debtor"]) for m in two] == [("+79120000002", False)]
+    assert three == []
