@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from db.models import Import
 
 MAX_ERRORS_IN_REPORT = 1000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +160,37 @@ class RejectsWriter:
             return None
         self._handle.close()
         return str(self.path)
+
+
+def reject_row(report: ImportReport, rejects: RejectsWriter, errors: list[RowError]) -> None:
+    """One rejected row (counted once), with every problem it has kept in the report and the rejects file."""
+    report.rejected += 1
+    for error in errors:
+        report.reject(error)
+        rejects.write(error)
+
+
+def parsed_chunks(
+    rows: Iterator[tuple[int, list[str]]],
+    parse: Callable[[list[str], int], T | list[RowError]],
+    *,
+    report: ImportReport,
+    rejects: RejectsWriter,
+    size: int,
+) -> Iterator[list[T]]:
+    """Parse data rows into chunks of ``size`` good rows; a bad row is counted once, every error kept."""
+    chunk: list[T] = []
+    for number, values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        report.rows += 1
+        parsed = parse(values, number)
+        if isinstance(parsed, list):
+            reject_row(report, rejects, parsed)
+            continue
+        chunk.append(parsed)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -30,7 +30,9 @@ from debtors.import_runs import (
     RowError,
     file_sha256,
     finish_import,
+    parsed_chunks,
     previous_import,
+    reject_row,
     rejects_path,
     start_import,
 )
@@ -51,10 +53,6 @@ class PaymentRow:
     paid_on: date
     amount: Decimal
     reference: str
-
-    @property
-    def key(self) -> tuple[str, date, Decimal, str]:
-        return (self.account, self.paid_on, self.amount, self.reference)
 
 
 def parse_payment(
@@ -151,10 +149,7 @@ def import_payments(
         rejects = RejectsWriter(rejects_path(path))
 
         def reject(errors: list[RowError]) -> None:
-            report.rejected += 1
-            for error in errors:
-                report.reject(error)
-                rejects.write(error)
+            reject_row(report, rejects, errors)
 
         try:
             with sessions.begin() as session:
@@ -171,36 +166,23 @@ def import_payments(
                     now=now,
                 )
                 touched: set[int] = set()
-                chunk: list[PaymentRow] = []
-                for number, values in table.rows:
-                    if not any(v.strip() for v in values):
-                        continue
-                    report.rows += 1
-                    parsed = parse_payment(values, columns, number, now.date())
-                    if isinstance(parsed, list):
-                        reject(parsed)
-                        continue
-                    chunk.append(parsed)
-                    if len(chunk) >= CHUNK_ROWS:
-                        touched |= _write_chunk(
-                            session,
-                            organisation_id,
-                            chunk,
-                            import_id=record.id,
-                            now=now,
-                            report=report,
-                            reject=reject,
-                        )
-                        chunk = []
-                touched |= _write_chunk(
-                    session,
-                    organisation_id,
-                    chunk,
-                    import_id=record.id,
-                    now=now,
+                chunks = parsed_chunks(
+                    table.rows,
+                    lambda values, number: parse_payment(values, columns, number, now.date()),
                     report=report,
-                    reject=reject,
+                    rejects=rejects,
+                    size=CHUNK_ROWS,
                 )
+                for chunk in chunks:
+                    touched |= _write_chunk(
+                        session,
+                        organisation_id,
+                        chunk,
+                        import_id=record.id,
+                        now=now,
+                        report=report,
+                        reject=reject,
+                    )
                 ids = sorted(touched)
                 recompute_debts(session, ids)
                 refresh_statuses(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -41,7 +41,9 @@ from debtors.import_runs import (
     RowError,
     file_sha256,
     finish_import,
+    parsed_chunks,
     previous_import,
+    reject_row,
     rejects_path,
     start_import,
 )
@@ -238,9 +240,7 @@ class _ChunkWriter:
         )
 
     def reject(self, error: RowError) -> None:
-        self.report.rejected += 1
-        self.report.reject(error)
-        self.rejects.write(error)
+        reject_row(self.report, self.rejects, [error])
 
     def write(self, rows: list[DebtorRow]) -> None:
         fresh: list[DebtorRow] = []
@@ -552,32 +552,6 @@ def refresh_planner_statistics(sessions: sessionmaker[Session]) -> None:
             session.commit()
 
 
-def _chunks(
-    rows: Iterator[tuple[int, list[str]]],
-    mapping: Mapping[str, int],
-    writer: _ChunkWriter,
-    report: ImportReport,
-) -> Iterator[list[DebtorRow]]:
-    chunk: list[DebtorRow] = []
-    for number, values in rows:
-        if not any(v.strip() for v in values):
-            continue
-        report.rows += 1
-        parsed = parse_row(values, mapping, number)
-        if isinstance(parsed, list):
-            writer.reject(parsed[0])
-            for extra in parsed[1:]:
-                report.reject(extra)
-                writer.rejects.write(extra)
-            continue
-        chunk.append(parsed)
-        if len(chunk) >= CHUNK_ROWS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def import_debtors(
     sessions: sessionmaker[Session],
     organisation_id: int,
@@ -638,7 +612,14 @@ def import_debtors(
                     rejects=rejects,
                     source=path.name,
                 )
-                for chunk in _chunks(table.rows, columns, writer, report):
+                chunks = parsed_chunks(
+                    table.rows,
+                    lambda values, number: parse_row(values, columns, number),
+                    report=report,
+                    rejects=rejects,
+                    size=CHUNK_ROWS,
+                )
+                for chunk in chunks:
                     writer.write(chunk)
                     if writer.to_refresh:
                         refresh_statuses(
