@@ -194,3 +194,20 @@ def parsed_chunks(
             chunk = []
     if chunk:
         yield chunk
+
+
+def raw_chunks(
+    rows: Iterator[tuple[int, list[str]]], *, report: ImportReport, size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    """Non-empty data rows, counted, in chunks of ``size``."""
+    chunk: list[tuple[int, list[str]]] = []
+    for number, values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        report.rows += 1
+        chunk.append((number, values))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -41,8 +41,8 @@ from debtors.import_runs import (
     RowError,
     file_sha256,
     finish_import,
-    parsed_chunks,
     previous_import,
+    raw_chunks,
     reject_row,
     rejects_path,
     start_import,
@@ -78,29 +78,47 @@ class DebtorRow(NamedTuple):
     months_overdue: int
     debt: Decimal
     phones_cell: str
-
-    @property
-    def fingerprint(self) -> str:
-        """What the billing centre said about this account, hashed: equal means unchanged."""
-        parts = (
-            self.full_name,
-            self.address,
-            self.district,
-            self.street,
-            self.house,
-            self.building,
-            self.apartment,
-            str(self.area_m2),
-            self.ownership,
-            str(self.months_overdue),
-            str(self.debt),
-            self.phones_cell,
-        )
-        return hashlib.md5("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+    fingerprint: str  # of the row's cells as written: equal means the billing centre said the same thing
 
     @property
     def phones(self) -> list[ParsedPhone]:
         return split_cell(self.phones_cell)
+
+
+FINGERPRINT_FIELDS = (
+    "full_name",
+    "address",
+    "district",
+    "street",
+    "house",
+    "building",
+    "apartment",
+    "area_m2",
+    "ownership",
+    "months_overdue",
+    "debt",
+    "phones",
+)
+
+
+class Layout(NamedTuple):
+    """Where each canonical field is in this file's rows (built once per file)."""
+
+    mapping: Mapping[str, int]
+    account_index: int
+    fingerprint_indices: tuple[int, ...]  # -1 for a field the file does not have
+
+    @classmethod
+    def of(cls, mapping: Mapping[str, int]) -> Layout:
+        return cls(mapping, mapping["account"], tuple(mapping.get(f, -1) for f in FINGERPRINT_FIELDS))
+
+    def account(self, values: Sequence[str]) -> str:
+        return values[self.account_index].strip() if self.account_index < len(values) else ""
+
+    def fingerprint(self, values: Sequence[str]) -> str:
+        width = len(values)
+        text = "\x1f".join(values[i].strip() if 0 <= i < width else "" for i in self.fingerprint_indices)
+        return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def _join_address(street: str, house: str, building: str, apartment: str) -> str:
@@ -120,10 +138,10 @@ def _area(text: str) -> Decimal:
     return area.quantize(Decimal("0.01"))
 
 
-def parse_row(values: Sequence[str], mapping: Mapping[str, int], row: int) -> DebtorRow | list[RowError]:
+def parse_row(values: Sequence[str], layout: Layout, row: int) -> DebtorRow | list[RowError]:
     """One data row (pure). ``row`` is the row number a person sees in the file."""
     width = len(values)
-    c = {name: values[i].strip() if i < width else "" for name, i in mapping.items()}
+    c = {name: values[i].strip() if i < width else "" for name, i in layout.mapping.items()}
     get = c.get
     errors = []
     account = get("account", "")
@@ -180,6 +198,7 @@ def parse_row(values: Sequence[str], mapping: Mapping[str, int], row: int) -> De
         months,
         debt,
         get("phones", ""),
+        layout.fingerprint(values),
     )
 
 
@@ -218,6 +237,7 @@ class _ChunkWriter:
         report: ImportReport,
         rejects: RejectsWriter,
         source: str,
+        layout: Layout,
     ) -> None:
         self.session = session
         self.connection = session.connection()
@@ -232,6 +252,7 @@ class _ChunkWriter:
         self.source = source
         self.to_refresh: list[int] = []
         self.first_rows: dict[str, int] = {}  # account -> its first row in this file
+        self.layout = layout
         self.had_debtors = (
             self.connection.execute(
                 select(Debtor.id).where(Debtor.organisation_id == organisation_id).limit(1)
@@ -242,26 +263,47 @@ class _ChunkWriter:
     def reject(self, error: RowError) -> None:
         reject_row(self.report, self.rejects, [error])
 
-    def write(self, rows: list[DebtorRow]) -> None:
-        fresh: list[DebtorRow] = []
-        for row in rows:
-            first = self.first_rows.setdefault(row.account, row.row)
-            if first != row.row:
-                self.reject(
-                    RowError(
-                        row.row,
-                        "account",
-                        row.account,
-                        f"the account appears again (first at row {first}); only the first row is imported",
+    def write(self, raw: list[tuple[int, list[str]]]) -> None:
+        """One chunk of raw rows. Rows the registry already holds unchanged are counted without parsing."""
+        layout = self.layout
+        keyed: list[tuple[int, list[str], str]] = []
+        for number, values in raw:
+            account = layout.account(values)
+            if account:
+                first = self.first_rows.setdefault(account, number)
+                if first != number:
+                    self.reject(
+                        RowError(
+                            number,
+                            "account",
+                            account,
+                            f"the account appears again (first at row {first}); only the first row "
+                            "is imported",
+                        )
                     )
-                )
-                continue
-            fresh.append(row)
+                    continue
+            keyed.append((number, values, account))
         # An organisation's first list: nothing to look up (and on PostgreSQL the planner, with no statistics
         # for rows this transaction inserted, would scan the growing table for every chunk).
-        existing = self._existing([row.account for row in fresh]) if self.had_debtors else {}
-        new_rows = [row for row in fresh if row.account not in existing]
-        old_rows = [(row, existing[row.account]) for row in fresh if row.account in existing]
+        existing = self._existing([a for _, _, a in keyed if a]) if self.had_debtors else {}
+        new_rows: list[DebtorRow] = []
+        old_rows: list[tuple[DebtorRow, _Existing]] = []
+        for number, values, account in keyed:
+            found = existing.get(account)
+            if (
+                found is not None
+                and found.debt_as_of == self.as_of
+                and found.fingerprint == layout.fingerprint(values)
+            ):
+                self.report.unchanged += 1  # same list, same month: nothing to parse, nothing to write
+                continue
+            parsed = parse_row(values, layout, number)
+            if isinstance(parsed, list):
+                reject_row(self.report, self.rejects, parsed)
+            elif found is None:
+                new_rows.append(parsed)
+            else:
+                old_rows.append((parsed, found))
         self._insert_new(new_rows)
         self._update_existing(old_rows)
 
@@ -611,15 +653,9 @@ def import_debtors(
                     report=report,
                     rejects=rejects,
                     source=path.name,
+                    layout=Layout.of(columns),
                 )
-                chunks = parsed_chunks(
-                    table.rows,
-                    lambda values, number: parse_row(values, columns, number),
-                    report=report,
-                    rejects=rejects,
-                    size=CHUNK_ROWS,
-                )
-                for chunk in chunks:
+                for chunk in raw_chunks(table.rows, report=report, size=CHUNK_ROWS):
                     writer.write(chunk)
                     if writer.to_refresh:
                         refresh_statuses(

@@ -12,7 +12,7 @@ from debtors.dates import DateError, parse_date
 from debtors.headers import HeaderError, map_headers, normalise_header
 from debtors.phones import normalise, split_cell
 from debtors.readers import detect_text_encoding
-from debtors.registry_import import DebtorRow, RowError, parse_row
+from debtors.registry_import import DebtorRow, Layout, RowError, parse_row
 
 
 @pytest.mark.parametrize(
@@ -98,11 +98,14 @@ def test_mapping_to_an_unknown_field_is_an_error() -> None:
         map_headers(["ЛС", "Долг"], {"Долг": "balance"})
 
 
-COLUMNS = {"account": 0, "debt": 1, "months_overdue": 2, "street": 3, "house": 4, "apartment": 5, "phones": 6}
+COLUMNS = Layout.of(
+    {"account": 0, "debt": 1, "months_overdue": 2, "street": 3, "house": 4, "apartment": 5, "phones": 6}
+)
 
 
 def test_row_with_split_address() -> None:
-    row = parse_row(["100", "1 234,50", "3", "ул. Ленина", "12", "45", "89120000000"], COLUMNS, 2)
+    values = ["100", "1 234,50", "3", "ул. Ленина", "12", "45", "89120000000"]
+    row = parse_row(values, COLUMNS, 2)
     assert row == DebtorRow(
         2,
         "100",
@@ -118,17 +121,20 @@ def test_row_with_split_address() -> None:
         3,
         Decimal("1234.50"),
         "89120000000",
+        COLUMNS.fingerprint(values),
     )
     assert isinstance(row, DebtorRow)
     assert [p.e164 for p in row.phones] == ["+79120000000"]
 
 
-def test_the_fingerprint_changes_with_any_field() -> None:
-    base = parse_row(["100", "1 234,50", "3", "ул. Ленина", "12", "45", "89120000000"], COLUMNS, 2)
-    same = parse_row(["100", "1234.5", "3", "ул. Ленина", "12", "45", "89120000000"], COLUMNS, 9)
-    other = parse_row(["100", "1 234,50", "3", "ул. Ленина", "12", "46", "89120000000"], COLUMNS, 2)
-    assert isinstance(base, DebtorRow) and isinstance(same, DebtorRow) and isinstance(other, DebtorRow)
-    assert base.fingerprint == same.fingerprint != other.fingerprint
+def test_the_fingerprint_is_of_the_cells_as_written() -> None:
+    values = ["100", "1 234,50", "3", "ул. Ленина", "12", "45", "89120000000"]
+    base = parse_row(values, COLUMNS, 2)
+    padded = parse_row([f"  {v} " for v in values], COLUMNS, 9)
+    other = parse_row([*values[:5], "46", values[6]], COLUMNS, 2)
+    assert isinstance(base, DebtorRow) and isinstance(padded, DebtorRow) and isinstance(other, DebtorRow)
+    assert base.fingerprint == padded.fingerprint == COLUMNS.fingerprint(values) != other.fingerprint
+    assert COLUMNS.account(values) == "100"
 
 
 def test_bad_row_reports_every_field() -> None:
