@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk import allocate_ids, bulk_insert, value_form
+from db.bulk import allocate_ids, bulk_insert, member_of, value_form
 from db.models import Debtor, DebtSnapshot, Payment, Phone
 from debtors.amounts import AmountError, parse_amount
 from debtors.headers import HeaderError, map_headers
@@ -320,9 +320,12 @@ class _ChunkWriter:
                 Debtor.last_import_id,
                 Debtor.debt,
                 Debtor.months_overdue,
-            ).where(Debtor.organisation_id == self.organisation_id, Debtor.account.in_(accounts))
+            ).where(Debtor.organisation_id == self.organisation_id, self._member(Debtor.account, accounts))
         )
         return {row[0]: _Existing(*row[1:]) for row in result}
+
+    def _member(self, column: Any, values: Sequence[Any]) -> Any:
+        return member_of(column, values, self.connection.dialect.name)
 
     def _insert_new(self, rows: list[DebtorRow]) -> None:
         if not rows:
@@ -480,14 +483,14 @@ class _ChunkWriter:
             debtor_id: (amount, months)
             for debtor_id, amount, months in self.connection.execute(
                 select(DebtSnapshot.debtor_id, DebtSnapshot.amount, DebtSnapshot.months_overdue).where(
-                    DebtSnapshot.debtor_id.in_(ids), DebtSnapshot.as_of == self.as_of
+                    self._member(DebtSnapshot.debtor_id, ids), DebtSnapshot.as_of == self.as_of
                 )
             )
         }
         paid_after: dict[int, Decimal] = dict(
             self.connection.execute(
                 select(Payment.debtor_id, func.sum(Payment.amount))
-                .where(Payment.debtor_id.in_(ids), Payment.paid_on > self.as_of)
+                .where(self._member(Payment.debtor_id, ids), Payment.paid_on > self.as_of)
                 .group_by(Payment.debtor_id)
             ).all()
         )
@@ -559,7 +562,7 @@ class _ChunkWriter:
         current: dict[int, dict[str, int]] = {}
         for phone_id, debtor_id, e164, raw in self.connection.execute(
             select(Phone.id, Phone.debtor_id, Phone.e164, Phone.raw).where(
-                Phone.debtor_id.in_(ids), Phone.removed_at.is_(None)
+                self._member(Phone.debtor_id, ids), Phone.removed_at.is_(None)
             )
         ):
             current.setdefault(debtor_id, {})[e164 or raw] = phone_id
