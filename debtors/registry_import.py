@@ -106,19 +106,24 @@ class Layout(NamedTuple):
 
     mapping: Mapping[str, int]
     account_index: int
-    fingerprint_indices: tuple[int, ...]  # -1 for a field the file does not have
+    fingerprint_indices: tuple[int, ...]  # the fields this file has, in FINGERPRINT_FIELDS order
+    width: int  # a row must have this many cells for the fast path
 
     @classmethod
     def of(cls, mapping: Mapping[str, int]) -> Layout:
-        return cls(mapping, mapping["account"], tuple(mapping.get(f, -1) for f in FINGERPRINT_FIELDS))
+        indices = tuple(mapping[f] for f in FINGERPRINT_FIELDS if f in mapping)
+        return cls(mapping, mapping["account"], indices, max((*indices, mapping["account"])) + 1)
 
     def account(self, values: Sequence[str]) -> str:
         return values[self.account_index].strip() if self.account_index < len(values) else ""
 
     def fingerprint(self, values: Sequence[str]) -> str:
-        width = len(values)
-        text = "\x1f".join(values[i].strip() if 0 <= i < width else "" for i in self.fingerprint_indices)
-        return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+        """md5 of the row's cells as written (trimmed), in canonical field order: equal means unchanged."""
+        if len(values) >= self.width:
+            cells = [values[i].strip() for i in self.fingerprint_indices]
+        else:
+            cells = [values[i].strip() if i < len(values) else "" for i in self.fingerprint_indices]
+        return hashlib.md5("\x1f".join(cells).encode(), usedforsecurity=False).hexdigest()
 
 
 def _join_address(street: str, house: str, building: str, apartment: str) -> str:
