@@ -6,7 +6,8 @@ Both run on the caller's connection, inside the caller's transaction, so an impo
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -90,3 +91,54 @@ def member_of(column: ColumnElement[Any], values: Sequence[Any], dialect_name: s
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     listed = func.json_each(json.dumps(list(values), default=str)).table_valued("value")
     return column.in_(select(listed.c.value))
+
+
+@contextmanager
+def bulk_load_mode(connection: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Load into empty ``tables`` without per-row foreign-key checks and secondary-index upkeep.
+
+    Foreign keys and non-unique indexes of ``tables`` are dropped inside the caller's transaction and
+    re-created at the end — an index built once over sorted data, and a foreign key validated by one join,
+    instead of a check and an index insert per row. Primary keys and unique constraints stay, so duplicates
+    are still refused while loading. PostgreSQL and SQLite both roll the DDL back with the transaction if
+    the load fails. Meant for the registry's first list: it locks the tables until the commit.
+    """
+    if connection.dialect.name == "postgresql":
+        table_list = list(tables)
+        foreign_keys = connection.execute(
+            text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables)"
+            ),
+            {"tables": table_list},
+        ).all()
+        indexes = connection.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
+                "JOIN pg_index x ON x.indexrelid = c.oid "
+                "WHERE i.tablename = ANY(:tables) AND NOT x.indisunique AND NOT x.indisprimary"
+            ),
+            {"tables": table_list},
+        ).all()
+        for table, name, _definition in foreign_keys:
+            connection.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+        for name, _definition in indexes:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        yield
+        for _name, definition in indexes:
+            connection.execute(text(definition))
+        for table, name, definition in foreign_keys:
+            connection.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+        return
+    placeholders = ", ".join(f"'{t}'" for t in tables if t.isidentifier())
+    indexes = connection.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608
+            f"AND upper(sql) NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({placeholders})"
+        )
+    ).all()
+    for name, _sql in indexes:
+        connection.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _name, sql in indexes:
+        connection.execute(text(sql))

@@ -19,6 +19,7 @@ rows are written with COPY (PostgreSQL) or executemany (SQLite). Memory stays fl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk import allocate_ids, bulk_insert, member_of, value_form
+from db.bulk import allocate_ids, bulk_insert, bulk_load_mode, member_of, value_form
 from db.models import Debtor, DebtSnapshot, Payment, Phone
 from debtors.amounts import AmountError, parse_amount
 from debtors.headers import HeaderError, map_headers
@@ -53,6 +54,8 @@ from debtors.status_service import refresh_statuses
 from debtors.statuses import Status, StatusRules
 
 CHUNK_ROWS = 5000
+# The registry's first list loads without per-row foreign-key checks and index upkeep (db.bulk).
+BULK_TABLES = ("debtors", "phones", "debt_snapshots")
 DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 PHONES: Table = Phone.__table__  # type: ignore[assignment]
 SNAPSHOTS: Table = DebtSnapshot.__table__  # type: ignore[assignment]
@@ -663,20 +666,27 @@ def import_debtors(
                     source=path.name,
                     layout=Layout.of(columns),
                 )
-                for chunk in raw_chunks(table.rows, report=report, size=CHUNK_ROWS):
-                    writer.write(chunk)
-                    if writer.to_refresh:
-                        refresh_statuses(
-                            session,
-                            organisation_id,
-                            writer.to_refresh,
-                            today=now.date(),
-                            now=now,
-                            rules=rules,
-                            actor=actor,
-                            trigger=f"выгрузка №{record.id} на {as_of:%d.%m.%Y}",
-                        )
-                        writer.to_refresh = []
+                registry_empty = session.execute(select(Debtor.id).limit(1)).first() is None
+                loading = (
+                    bulk_load_mode(session.connection(), BULK_TABLES)
+                    if registry_empty
+                    else contextlib.nullcontext()
+                )
+                with loading:
+                    for chunk in raw_chunks(table.rows, report=report, size=CHUNK_ROWS):
+                        writer.write(chunk)
+                        if writer.to_refresh:
+                            refresh_statuses(
+                                session,
+                                organisation_id,
+                                writer.to_refresh,
+                                today=now.date(),
+                                now=now,
+                                rules=rules,
+                                actor=actor,
+                                trigger=f"выгрузка №{record.id} на {as_of:%d.%m.%Y}",
+                            )
+                            writer.to_refresh = []
                 finish_import(record, report, now)
                 report.import_id = record.id
         finally:

@@ -10,7 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from db.models import Debtor, DebtSnapshot, Import, Phone
 from debtors import registry_import
@@ -421,3 +422,58 @@ def test_a_crash_mid_import_leaves_the_previous_state(
         )
     assert [(d.account, d.debt, d.status) for d in (debtor(storage, r[0]) for r in ROWS)] == before
     assert count(storage, Debtor) == 4 and count(storage, DebtSnapshot) == 4 and count(storage, Import) == 1
+
+
+def schema_shape(storage: Storage) -> tuple[set[str], int]:
+    inspector = inspect(storage.engine)
+    indexes = {
+        i["name"] or "" for t in ("debtors", "phones", "debt_snapshots") for i in inspector.get_indexes(t)
+    }
+    foreign_keys = sum(len(inspector.get_foreign_keys(t)) for t in ("debtors", "phones", "debt_snapshots"))
+    return indexes, foreign_keys
+
+
+def test_the_first_list_loads_in_bulk_mode_and_keeps_the_schema(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = schema_shape(storage)
+    assert {"ix_debtors_org_status", "ix_phones_debtor", "ix_debt_snapshots_org_as_of"} <= before[0]
+    assert before[1] >= 6
+    original = registry_import._ChunkWriter.write
+
+    def crash(self: registry_import._ChunkWriter, rows: list[tuple[int, list[str]]]) -> None:
+        original(self, rows)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(registry_import._ChunkWriter, "write", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_debtors(
+            storage.sessions,
+            storage.organisation_id,
+            write_csv(tmp_path / "a.csv", [HEADERS, *ROWS]),
+            now=NOW,
+            as_of=AS_OF,
+        )
+    assert schema_shape(storage) == before, "a failed bulk load rolls its DDL back"
+    assert count(storage, Debtor) == 0
+    monkeypatch.setattr(registry_import._ChunkWriter, "write", original)
+    import_debtors(
+        storage.sessions,
+        storage.organisation_id,
+        write_csv(tmp_path / "b.csv", [HEADERS, *ROWS]),
+        now=NOW,
+        as_of=AS_OF,
+    )
+    assert schema_shape(storage) == before, "indexes and foreign keys are back after the load"
+    assert count(storage, Debtor) == 4
+    with storage.sessions() as session, pytest.raises(IntegrityError):
+        session.add(
+            Phone(
+                organisation_id=storage.organisation_id,
+                debtor_id=999_999,
+                raw="x",
+                callable=False,
+                source="t",
+            )
+        )
+        session.flush()
