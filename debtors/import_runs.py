@@ -181,7 +181,7 @@ def parsed_chunks(
     """Parse data rows into chunks of ``size`` good rows; a bad row is counted once, every error kept."""
     chunk: list[T] = []
     for number, values in rows:
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue
         report.rows += 1
         parsed = parse(values, number)
@@ -202,7 +202,7 @@ def raw_chunks(
     """Non-empty data rows, counted, in chunks of ``size``."""
     chunk: list[tuple[int, list[str]]] = []
     for number, values in rows:
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue
         report.rows += 1
         chunk.append((number, values))

@@ -210,8 +210,7 @@ def parse_row(values: Sequence[str], layout: Layout, row: int) -> DebtorRow | li
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Existing:
+class _Existing(NamedTuple):
     id: int
     fingerprint: str
     status: str
@@ -330,7 +329,7 @@ class _ChunkWriter:
                 Debtor.months_overdue,
             ).where(Debtor.organisation_id == self.organisation_id, self._member(Debtor.account, accounts))
         )
-        return {row[0]: _Existing(*row[1:]) for row in result}
+        return {row[0]: _Existing(*row[1:]) for row in result.all()}
 
     def _member(self, column: Any, values: Sequence[Any]) -> Any:
         return member_of(column, values, self.connection.dialect.name)
