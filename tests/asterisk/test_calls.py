@@ -23,8 +23,8 @@ EXPECTED = {
     1: (NetworkOutcome.ANSWERED, (HOLD - 0.3, HOLD + 1.0), ""),
     2: (NetworkOutcome.ANSWERED, (HOLD - 0.3, HOLD + 1.0), ""),
     3: (NetworkOutcome.ANSWERED, (HOLD - 0.3, HOLD + 1.0), ""),
-    4: (NetworkOutcome.ANSWERED, (2.9, 4.5), ""),
-    5: (NetworkOutcome.ANSWERED, (7.9, 9.5), ""),
+    4: (NetworkOutcome.ANSWERED, (2.8, 3.5), ""),
+    5: (NetworkOutcome.ANSWERED, (7.8, 8.5), ""),
     6: (NetworkOutcome.BUSY, None, ""),
     7: (NetworkOutcome.NO_ANSWER, None, ""),
     8: (NetworkOutcome.CONGESTION, None, ""),
@@ -145,7 +145,7 @@ async def test_our_codec_reads_the_live_stream(sandbox: Sandbox, sandbox_setting
         writer.close()
     assert decoder.banner is not None and decoder.banner.startswith("Asterisk Call Manager/")
     by_digit = {call_id[-1]: call for call_id, call in settled.items()}
-    assert by_digit["4"].talk_seconds is not None and 2.9 <= by_digit["4"].talk_seconds <= 4.5
+    assert by_digit["4"].talk_seconds is not None and 2.8 <= by_digit["4"].talk_seconds <= 3.5
     assert by_digit["6"].dial_status == "BUSY"
 
 
