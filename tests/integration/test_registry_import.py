@@ -477,3 +477,21 @@ def test_the_first_list_loads_in_bulk_mode_and_keeps_the_schema(
             )
         )
         session.flush()
+
+
+def test_cli_import_with_a_mapping_file_and_bad_mapping(
+    storage: Storage, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "m.csv", [["Абонент", "Остаток к оплате"], ["5", "100,00"], ["6", "плохо"]])
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('"Абонент" = "account"\n"Остаток к оплате" = "debt"\n', encoding="utf-8")
+    url = storage.engine.url.render_as_string(hide_password=False)
+    base = ["--database-url", url, "--set", "log.level=ERROR", "import", "debtors", str(path)]
+    assert main([*base, "--mapping", str(mapping), "--as-of", "2026-11-01"]) == 0
+    out = capsys.readouterr().out
+    assert "1 new" in out and "1 rejected" in out and "row 3, debt = 'плохо'" in out
+    assert debtor(storage, "5").debt_as_of == date(2026, 11, 1)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("not = [toml", encoding="utf-8")
+    assert main([*base, "--mapping", str(broken)]) == 10
+    assert "mapping file" in capsys.readouterr().err
