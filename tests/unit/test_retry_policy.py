@@ -60,7 +60,7 @@ def test_a_campaign_policy_from_its_file() -> None:
     policy = RetryPolicy.of({"busy": ["1m"], "no_answer": []}, heard_full="3d")
     assert next_step(policy, Out.BUSY, 1, T0).at == T0 + timedelta(minutes=1)
     assert next_step(policy, Out.NO_ANSWER, 1, T0).at is None, "an empty list means no retries"
-    assert next_step(policy, Out.CONGESTION, 1, T0).at is None, "an outcome the file leaves out is not retried"
+    assert next_step(policy, Out.CONGESTION, 1, T0).at is None, "an outcome left out is not retried"
     assert next_step(policy, Out.HEARD_FULL, 1, T0).at == T0 + timedelta(days=3)
     with pytest.raises(ValueError, match="unknown retry outcome"):
         RetryPolicy.of({"bussy": ["1m"]})
