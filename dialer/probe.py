@@ -22,6 +22,8 @@ from dialer.errors import AmiConnectError, AmiTimeoutError
 
 logger = logging.getLogger(__name__)
 SETTLE_MARGIN_SECONDS = 15.0
+# A failed originate with no channel yet: how long to wait for late channel events (see call_state).
+NO_CHANNEL_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +56,30 @@ async def probe_calls(
     subscription = client.subscribe()
     semaphore = asyncio.Semaphore(max_channels)
 
+    def resolve(call: Call) -> None:
+        future = waiting.get(call.call_id)
+        if future is not None and not future.done():
+            future.set_result(call)
+
+    def settle_if_still_without_channel(call_id: str) -> None:
+        call = tracker.get(call_id)
+        if call is not None and call.failed_without_channel:
+            tracker.settle(call_id)
+            resolve(call)
+
     async def pump() -> None:
+        loop = asyncio.get_running_loop()
         while True:
             received_at, message = await subscription.get()
             update = tracker.feed(message, received_at)
-            if update is not None and update.settled:
-                future = waiting.get(update.call.call_id)
-                if future is not None and not future.done():
-                    future.set_result(update.call)
+            if update is None:
+                continue
+            if update.settled:
+                resolve(update.call)
+            elif update.call.failed_without_channel:
+                loop.call_later(
+                    NO_CHANNEL_GRACE_SECONDS, settle_if_still_without_channel, update.call.call_id
+                )
 
     async def one(call_id: str, e164: str) -> ProbeResult:
         target = dial_string(trunk, e164)

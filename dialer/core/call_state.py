@@ -4,8 +4,13 @@ States move only forward along the table below; an event that does not move the 
 facts (a late ``OriginateResponse`` after the hang-up, a digit). Asterisk's event order differs between
 outcomes (seen in tests/fixtures/ami/: for a busy callee ``OriginateResponse`` comes *before* the hang-up,
 for an answered one at answer time, for a nonexistent endpoint there is no channel at all), so a call is
-*settled* — its facts are final — only when both the hang-up and the originate result are known, or when
-the originate failed without ever creating a channel.
+*settled* — its facts are final — when both the hang-up and the originate result are known.
+
+A failed originate with no channel seen yet is not settled by itself: ``OriginateResponse`` is raised
+directly by the dialling thread while channel events travel through Stasis, so under load a failure can
+overtake the ``Newchannel`` of the same call (seen here: a busy call's failure arrived first). The adapter
+waits a short grace and then settles it (:meth:`CallTracker.settle`), since a call that never had a channel
+gets no other event.
 """
 
 from __future__ import annotations
@@ -68,10 +73,11 @@ class Call:
 
     @property
     def settled(self) -> bool:
-        if self.originate_success is None:
-            return False
-        if self.state is CallState.ENDED:
-            return True
+        return self.originate_success is not None and self.state is CallState.ENDED
+
+    @property
+    def failed_without_channel(self) -> bool:
+        """The originate failed and no channel was seen (yet): settle after a grace if nothing follows."""
         return self.originate_success is False and not self.channel_seen
 
     @property

@@ -35,6 +35,10 @@ class CallTracker:
         """Stop following a call (e.g. its Originate was refused outright); returns its last state."""
         return self._calls.pop(call_id, None)
 
+    def settle(self, call_id: str) -> Call | None:
+        """Declare a call final as it stands (a failed originate that never got a channel); returns it."""
+        return self._calls.pop(call_id, None)
+
     def get(self, call_id: str) -> Call | None:
         return self._calls.get(call_id)
 

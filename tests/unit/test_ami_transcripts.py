@@ -110,3 +110,23 @@ def test_bad_login_transcript_is_an_error_response() -> None:
     assert decoder.banner is not None and decoder.banner.startswith("Asterisk Call Manager/")
     assert reply.name == "Error"
     assert reply.get("Message") == "Authentication failed"
+
+
+def test_a_failure_that_overtakes_its_newchannel_still_ends_as_busy() -> None:
+    """OriginateResponse is raised outside Stasis and can arrive before the channel's events (seen live)."""
+    decoder = AmiDecoder()
+    messages = decoder.feed((FIXTURES / "sim-all-digits.ami").read_bytes())
+    failure = next(m for m in messages if m.name == "OriginateResponse" and m.get("Uniqueid") == "sim-6")
+    reordered = [failure, *(m for m in messages if m is not failure)]
+    tracker = CallTracker()
+    tracker.track("sim-6")
+    settled = []
+    for number, message in enumerate(reordered):
+        update = tracker.feed(message, float(number))
+        if update is not None:
+            if number == 0:
+                assert update.call.failed_without_channel and not update.settled
+            if update.settled:
+                settled.append(update.call)
+    (call,) = settled
+    assert call.dial_status == "BUSY" and network_outcome(call) is NetworkOutcome.BUSY

@@ -66,12 +66,18 @@ def test_busy_settles_whether_originate_result_comes_before_or_after_the_hangup(
     assert not hung_up_only.settled, "wait for the originate result before deciding"
 
 
-def test_failure_without_any_channel_settles_at_once() -> None:
-    assert run(OriginateResult(ID, 0.0, False, 0)).settled
+def test_failure_without_any_channel_waits_for_the_adapter_to_settle_it() -> None:
+    call = run(OriginateResult(ID, 0.0, False, 0))
+    assert not call.settled and call.failed_without_channel
+    late = apply(
+        apply(apply(call, ChannelCreated(ID, 0.1)), DialEnded(ID, 0.1, "BUSY")), HungUp(ID, 0.2, 0, "")
+    )
+    assert late.settled and not late.failed_without_channel, "a failure can overtake its Newchannel"
 
 
 def test_failure_with_a_live_channel_waits_for_the_hangup() -> None:
-    assert not run(ChannelCreated(ID, 0.0), OriginateResult(ID, 0.1, False, 0)).settled
+    call = run(ChannelCreated(ID, 0.0), OriginateResult(ID, 0.1, False, 0))
+    assert not call.settled and not call.failed_without_channel
 
 
 def test_facts_accumulate() -> None:
@@ -96,3 +102,12 @@ def test_facts_accumulate() -> None:
 def test_an_event_for_another_call_is_refused() -> None:
     with pytest.raises(ValueError, match="applied to call"):
         apply(Call(ID), Answered("other", 1.0))
+
+
+def test_the_tracker_settles_a_call_on_request() -> None:
+    from dialer.core.call_tracker import CallTracker
+
+    tracker = CallTracker()
+    tracker.track(ID)
+    assert tracker.settle(ID) == Call(ID)
+    assert tracker.settle(ID) is None and tracker.live == ()
