@@ -178,22 +178,17 @@ def parsed_chunks(
     rejects: RejectsWriter,
     size: int,
 ) -> Iterator[list[T]]:
-    """Parse data rows into chunks of ``size`` good rows; a bad row is counted once, every error kept."""
-    chunk: list[T] = []
-    for number, values in rows:
-        if not "".join(values).strip():
-            continue
-        report.rows += 1
-        parsed = parse(values, number)
-        if isinstance(parsed, list):
-            reject_row(report, rejects, parsed)
-            continue
-        chunk.append(parsed)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    """Parse the rows of each :func:`raw_chunks` chunk; a bad row is counted once, every error kept."""
+    for raw in raw_chunks(rows, report=report, size=size):
+        good: list[T] = []
+        for number, values in raw:
+            parsed = parse(values, number)
+            if isinstance(parsed, list):
+                reject_row(report, rejects, parsed)
+            else:
+                good.append(parsed)
+        if good:
+            yield good
 
 
 def raw_chunks(
