@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,6 +70,25 @@ class ImportReport:
             "encoding": self.encoding,
             "as_of": self.as_of.isoformat() if self.as_of else None,
         }
+
+
+def print_import(report: ImportReport, path: Path, out: TextIO) -> None:
+    if report.already_imported is not None:
+        out.write(f"{path.name} was already imported (import #{report.already_imported}); nothing to do\n")
+        return
+    out.write(
+        f"Imported {path.name} ({report.file_format}"
+        + (f", {report.encoding}" if report.encoding else "")
+        + (f") as of {report.as_of}" if report.as_of else ")")
+        + f": {report.rows} rows — {report.imported} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.rejected} rejected ({report.seconds:.2f} s)\n"
+    )
+    for error in report.errors:
+        out.write(f"  row {error.row}, {error.field} = {error.value!r}: {error.message}\n")
+    if report.rejected > len(report.errors):
+        out.write(f"  … and {report.rejected - len(report.errors)} more\n")
+    if report.rejects_file:
+        out.write(f"  rejected rows are in {report.rejects_file}\n")
 
 
 def file_sha256(path: Path) -> str:

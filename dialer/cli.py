@@ -292,10 +292,10 @@ def _read_mapping(path: Path | None) -> dict[str, str] | None:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from debtors.import_runs import print_import
     from debtors.payments_import import import_payments
     from debtors.registry_import import import_debtors
     from dialer.bootstrap import open_storage, status_rules, utc_now
-    from dialer.demo import print_import
 
     mapping = _read_mapping(args.mapping)
     with open_storage(settings) as storage:

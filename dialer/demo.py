@@ -15,7 +15,8 @@ from typing import TextIO
 
 from db.models import CallAttempt
 from db.repositories import DialTarget, callable_targets
-from debtors.registry_import import ImportReport, import_debtors
+from debtors.import_runs import print_import
+from debtors.registry_import import import_debtors
 from dialer.bootstrap import Storage, make_ami_client, open_storage, utc_now
 from dialer.core.dialstring import SIM_TRUNK, dial_string
 from dialer.probe import ProbeResult, describe, probe_calls
@@ -27,25 +28,6 @@ SAMPLE = Path(__file__).resolve().parent.parent / "debtors" / "samples" / "debto
 def _epoch(value: float | None) -> datetime | None:
     # Asterisk's event Timestamp (manager.conf timestampevents = yes) is seconds since the epoch.
     return datetime.fromtimestamp(value, UTC) if value is not None and value > 1e9 else None
-
-
-def print_import(report: ImportReport, path: Path, out: TextIO) -> None:
-    if report.already_imported is not None:
-        out.write(f"{path.name} was already imported (import #{report.already_imported}); nothing to do\n")
-        return
-    out.write(
-        f"Imported {path.name} ({report.file_format}"
-        + (f", {report.encoding}" if report.encoding else "")
-        + (f") as of {report.as_of}" if report.as_of else ")")
-        + f": {report.rows} rows — {report.imported} new, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.rejected} rejected ({report.seconds:.2f} s)\n"
-    )
-    for error in report.errors:
-        out.write(f"  row {error.row}, {error.field} = {error.value!r}: {error.message}\n")
-    if report.rejected > len(report.errors):
-        out.write(f"  … and {report.rejected - len(report.errors)} more\n")
-    if report.rejects_file:
-        out.write(f"  rejected rows are in {report.rejects_file}\n")
 
 
 def record_results(storage: Storage, results: list[ProbeResult]) -> None:
