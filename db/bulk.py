@@ -11,9 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, Table, any_, bindparam, func, select, text
+
+if TYPE_CHECKING:
+    import polars as pl
+
+FRAME_SLICE_ROWS = 5000  # rows turned into Python values at a time (bounds memory)
 
 
 def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -56,6 +61,14 @@ class ValueForm:
     def money(self, value: Decimal | None) -> Any:
         return None if value is None else (str(value) if self.sqlite else value)
 
+    def timestamp_text(self, value: datetime) -> str:
+        """A timestamp as text both backends read back exactly (for :func:`bulk_insert_frame`)."""
+        stored = self.timestamp(value)
+        return stored if isinstance(stored, str) else value.isoformat()
+
+    def day_text(self, value: date) -> str:
+        return value.isoformat()
+
 
 def value_form(connection: Connection) -> ValueForm:
     return ValueForm(sqlite=connection.dialect.name == "sqlite")
@@ -78,6 +91,36 @@ def bulk_insert(
     cursor = raw.cursor()
     try:
         cursor.executemany(f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})', rows)  # noqa: S608
+    finally:
+        cursor.close()
+
+
+def bulk_insert_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
+    """Insert a polars frame whose column names are ``table``'s columns.
+
+    Values must already be text, integers or booleans (money and dates as text, see :class:`ValueForm`).
+    PostgreSQL gets the frame as one CSV COPY (no Python per row: an empty string is written quoted, a
+    null unquoted, as COPY's CSV format distinguishes them); SQLite gets executemany over the columns.
+    """
+    if frame.is_empty():
+        return
+    column_list = ", ".join(f'"{c}"' for c in frame.columns)
+    raw: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        data = frame.write_csv(include_header=False, null_value="").encode()
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
+            copy.write(data)
+        return
+    statement = f'INSERT INTO "{table.name}" ({column_list}) VALUES ({", ".join("?" for _ in frame.columns)})'  # noqa: S608
+    cursor = raw.cursor()
+    try:
+        for part in frame.iter_slices(FRAME_SLICE_ROWS):
+            cursor.executemany(
+                statement, zip(*(column.to_list() for column in part.get_columns()), strict=True)
+            )
     finally:
         cursor.close()
 

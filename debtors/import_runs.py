@@ -216,8 +216,8 @@ def raw_chunks(
     """Non-empty data rows, counted, in chunks of ``size``."""
     chunk: list[tuple[int, list[str]]] = []
     for number, values in rows:
-        if not "".join(values).strip():
-            continue
+        if not (values and (values[0].strip() or "".join(values).strip())):
+            continue  # a blank row (the first cell decides for nearly every row without a join)
         report.rows += 1
         chunk.append((number, values))
         if len(chunk) >= size:

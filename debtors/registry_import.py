@@ -20,21 +20,23 @@ rows are written with COPY (PostgreSQL) or executemany (SQLite). Memory stays fl
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import polars as pl
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk import allocate_ids, bulk_insert, bulk_load_mode, member_of, value_form
+from db.bulk import allocate_ids, bulk_insert, bulk_insert_frame, bulk_load_mode, member_of, value_form
 from db.models import Debtor, DebtSnapshot, Payment, Phone
-from debtors.amounts import AmountError, parse_amount
+from debtors.chunk_parse import parse_chunk
+from debtors.debtor_rows import DebtorRow, Layout, parse_row
+from debtors.duplicate_accounts import FirstRows
 from debtors.headers import HeaderError, map_headers
 from debtors.import_runs import (
     ImportReport,
@@ -48,12 +50,12 @@ from debtors.import_runs import (
     rejects_path,
     start_import,
 )
-from debtors.phones import ParsedPhone, split_cell
+from debtors.phones import ParsedPhone
 from debtors.readers import ImportFileError, open_table
 from debtors.status_service import refresh_statuses
 from debtors.statuses import Status, StatusRules
 
-CHUNK_ROWS = 5000
+CHUNK_ROWS = 20000
 # The registry's first list loads without per-row foreign-key checks and index upkeep (db.bulk).
 BULK_TABLES = ("debtors", "phones", "debt_snapshots")
 DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
@@ -62,152 +64,6 @@ SNAPSHOTS: Table = DebtSnapshot.__table__  # type: ignore[assignment]
 PhoneRow = tuple[int, int, str | None, str, bool, str]
 
 __all__ = ["DebtorRow", "ImportFileError", "ImportReport", "RowError", "import_debtors", "parse_row"]
-
-
-class DebtorRow(NamedTuple):
-    """One good row of a debtor list (a NamedTuple: a million of them are built per import)."""
-
-    row: int
-    account: str
-    full_name: str
-    address: str
-    district: str
-    street: str
-    house: str
-    building: str
-    apartment: str
-    area_m2: Decimal | None
-    ownership: str
-    months_overdue: int
-    debt: Decimal
-    phones_cell: str
-    fingerprint: str  # of the row's cells as written: equal means the billing centre said the same thing
-
-    @property
-    def phones(self) -> list[ParsedPhone]:
-        return split_cell(self.phones_cell)
-
-
-FINGERPRINT_FIELDS = (
-    "full_name",
-    "address",
-    "district",
-    "street",
-    "house",
-    "building",
-    "apartment",
-    "area_m2",
-    "ownership",
-    "months_overdue",
-    "debt",
-    "phones",
-)
-
-
-class Layout(NamedTuple):
-    """Where each canonical field is in this file's rows (built once per file)."""
-
-    mapping: Mapping[str, int]
-    account_index: int
-    fingerprint_indices: tuple[int, ...]  # the fields this file has, in FINGERPRINT_FIELDS order
-    width: int  # a row must have this many cells for the fast path
-
-    @classmethod
-    def of(cls, mapping: Mapping[str, int]) -> Layout:
-        indices = tuple(mapping[f] for f in FINGERPRINT_FIELDS if f in mapping)
-        return cls(mapping, mapping["account"], indices, max((*indices, mapping["account"])) + 1)
-
-    def account(self, values: Sequence[str]) -> str:
-        return values[self.account_index].strip() if self.account_index < len(values) else ""
-
-    def fingerprint(self, values: Sequence[str]) -> str:
-        """md5 of the row's cells as written (trimmed), in canonical field order: equal means unchanged."""
-        if len(values) >= self.width:
-            cells = [values[i].strip() for i in self.fingerprint_indices]
-        else:
-            cells = [values[i].strip() if i < len(values) else "" for i in self.fingerprint_indices]
-        return hashlib.md5("\x1f".join(cells).encode(), usedforsecurity=False).hexdigest()
-
-
-def _join_address(street: str, house: str, building: str, apartment: str) -> str:
-    parts = [
-        street,
-        house and f"д. {house}",
-        building and f"корп. {building}",
-        apartment and f"кв. {apartment}",
-    ]
-    return ", ".join(p for p in parts if p)
-
-
-def _area(text: str) -> Decimal:
-    area = Decimal(text.replace(" ", "").replace("\u00a0", "").replace(",", "."))
-    if not area.is_finite() or area < 0 or area >= Decimal("100000000"):
-        raise InvalidOperation
-    return area.quantize(Decimal("0.01"))
-
-
-def parse_row(values: Sequence[str], layout: Layout, row: int) -> DebtorRow | list[RowError]:
-    """One data row (pure). ``row`` is the row number a person sees in the file."""
-    width = len(values)
-    c = {name: values[i].strip() if i < width else "" for name, i in layout.mapping.items()}
-    get = c.get
-    errors = []
-    account = get("account", "")
-    if not account:
-        errors.append(RowError(row, "account", "", "the account number (лицевой счёт) is empty"))
-    elif len(account) > 64:
-        errors.append(RowError(row, "account", account, "an account number has at most 64 characters"))
-    debt = Decimal(0)
-    try:
-        debt = parse_amount(get("debt", ""))
-    except AmountError as exc:
-        errors.append(RowError(row, "debt", get("debt", ""), str(exc)))
-    months = 0
-    months_text = get("months_overdue", "")
-    if months_text:
-        try:
-            months = int(months_text.replace(" ", ""))
-            if months < 0 or months > 1200:
-                raise ValueError
-        except ValueError:
-            errors.append(
-                RowError(
-                    row, "months_overdue", months_text, "expected a whole number of months from 0 to 1200"
-                )
-            )
-    area: Decimal | None = None
-    area_text = get("area_m2", "")
-    if area_text:
-        try:
-            area = _area(area_text)
-        except InvalidOperation:
-            errors.append(RowError(row, "area_m2", area_text, "expected an area in m² like 54,3"))
-    if errors:
-        return errors
-    street, house, building, apartment = (
-        get("street", ""),
-        get("house", ""),
-        get("building", ""),
-        get("apartment", ""),
-    )
-    address = get("address", "") or _join_address(street, house, building, apartment)
-    return DebtorRow(
-        row,
-        account,
-        get("full_name", ""),
-        address[:500],
-        get("district", ""),
-        street,
-        house,
-        building,
-        apartment,
-        area,
-        get("ownership", ""),
-        months,
-        debt,
-        get("phones", ""),
-        layout.fingerprint(values),
-    )
 
 
 class _Existing(NamedTuple):
@@ -258,7 +114,7 @@ class _ChunkWriter:
         self.rejects = rejects
         self.source = source
         self.to_refresh: list[int] = []
-        self.first_rows: dict[str, int] = {}  # account -> its first row in this file
+        self.first_rows = FirstRows()  # the first row of every account in this file
         self.layout = layout
         self.had_debtors = (
             self.connection.execute(
@@ -273,45 +129,41 @@ class _ChunkWriter:
     def write(self, raw: list[tuple[int, list[str]]]) -> None:
         """One chunk of raw rows. Rows the registry already holds unchanged are counted without parsing."""
         layout = self.layout
+        accounts = [layout.account(values) for _, values in raw]
+        repeats = self.first_rows.repeats(accounts, [number for number, _ in raw])
         keyed: list[tuple[int, list[str], str]] = []
-        for number, values in raw:
-            account = layout.account(values)
-            if account:
-                first = self.first_rows.setdefault(account, number)
-                if first != number:
-                    self.reject(
-                        RowError(
-                            number,
-                            "account",
-                            account,
-                            f"the account appears again (first at row {first}); only the first row "
-                            "is imported",
-                        )
+        for position, ((number, values), account) in enumerate(zip(raw, accounts, strict=True)):
+            first = repeats.get(position)
+            if first is not None:
+                self.reject(
+                    RowError(
+                        number,
+                        "account",
+                        account,
+                        f"the account appears again (first at row {first}); only the first row is imported",
                     )
-                    continue
+                )
+                continue
             keyed.append((number, values, account))
         # An organisation's first list: nothing to look up (and on PostgreSQL the planner, with no statistics
         # for rows this transaction inserted, would scan the growing table for every chunk).
         existing = self._existing([a for _, _, a in keyed if a]) if self.had_debtors else {}
-        new_rows: list[DebtorRow] = []
+        new_raw: list[tuple[int, list[str]]] = []
         old_rows: list[tuple[DebtorRow, _Existing]] = []
         for number, values, account in keyed:
             found = existing.get(account)
-            if (
-                found is not None
-                and found.debt_as_of == self.as_of
-                and found.fingerprint == layout.fingerprint(values)
-            ):
+            if found is None:
+                new_raw.append((number, values))
+                continue
+            if found.debt_as_of == self.as_of and found.fingerprint == layout.fingerprint(values):
                 self.report.unchanged += 1  # same list, same month: nothing to parse, nothing to write
                 continue
             parsed = parse_row(values, layout, number)
             if isinstance(parsed, list):
                 reject_row(self.report, self.rejects, parsed)
-            elif found is None:
-                new_rows.append(parsed)
             else:
                 old_rows.append((parsed, found))
-        self._insert_new(new_rows)
+        self._insert_new(new_raw)
         self._update_existing(old_rows)
 
     def _existing(self, accounts: list[str]) -> dict[str, _Existing]:
@@ -334,98 +186,74 @@ class _ChunkWriter:
     def _member(self, column: Any, values: Sequence[Any]) -> Any:
         return member_of(column, values, self.connection.dialect.name)
 
-    def _insert_new(self, rows: list[DebtorRow]) -> None:
-        if not rows:
+    def _insert_new(self, raw: list[tuple[int, list[str]]]) -> None:
+        """New debtors, parsed column-wise (debtors.chunk_parse) and written in bulk with their phones and
+        first snapshot. Their status comes from the debt alone: nothing else is known about them yet."""
+        if not raw:
             return
-        ids = allocate_ids(self.connection, DEBTORS, len(rows))
+        chunk = parse_chunk(raw, self.layout)
+        for errors in chunk.rejected:
+            reject_row(self.report, self.rejects, errors)
+        frame = chunk.debtors
+        if frame.is_empty():
+            return
         form = self.form
-        now, as_of, org, import_id = (
-            form.timestamp(self.now),
-            form.day(self.as_of),
-            self.organisation_id,
-            self.import_id,
-        )
+        ids = pl.Series("id", allocate_ids(self.connection, DEBTORS, frame.height), dtype=pl.Int64)
+        now, as_of = form.timestamp_text(self.now), form.day_text(self.as_of)
         where = f"выгрузка №{self.import_id} ({self.source}) на {self.as_of:%d.%m.%Y}"
-        paid = (Status.PAID.value, f"в выгрузке нет долга ({where})")
-        active = (Status.ACTIVE.value, f"впервые в выгрузке ({where})")
-        tolerance = self.rules.tolerance
-        source = self.source[:100]
-        debtors: list[tuple[object, ...]] = []
-        phones: list[PhoneRow] = []
-        snapshots: list[tuple[object, ...]] = []
-        for debtor_id, row in zip(ids, rows, strict=True):
-            status, reason = paid if row.debt <= tolerance else active
-            debt = form.money(row.debt)
-            debtors.append(
-                (
-                    debtor_id,
-                    org,
-                    row.account,
-                    row.full_name,
-                    row.address,
-                    row.district,
-                    row.street,
-                    row.house,
-                    row.building,
-                    row.apartment,
-                    form.money(row.area_m2),
-                    row.ownership,
-                    debt,
-                    as_of,
-                    row.months_overdue,
-                    status,
-                    reason,
-                    now,
-                    row.fingerprint,
-                    import_id,
-                    now,
-                    now,
-                )
-            )
-            phones.extend((org, debtor_id, p.e164, p.raw[:100], p.callable, source) for p in row.phones)
-            snapshots.append((org, debtor_id, import_id, as_of, debt, row.months_overdue))
-        bulk_insert(
-            self.connection,
-            DEBTORS,
-            (
-                "id",
-                "organisation_id",
-                "account",
-                "full_name",
-                "address",
-                "district",
-                "street",
-                "house",
-                "building",
-                "apartment",
-                "area_m2",
-                "ownership",
-                "debt",
-                "debt_as_of",
-                "months_overdue",
-                "status",
-                "status_reason",
-                "status_since",
-                "fingerprint",
-                "last_import_id",
-                "created_at",
-                "updated_at",
-            ),
-            debtors,
+        paid = pl.col("debt") <= pl.lit(self.rules.tolerance)
+        debtors = frame.select(
+            ids,
+            pl.lit(self.organisation_id).alias("organisation_id"),
+            "account",
+            "full_name",
+            "address",
+            "district",
+            "street",
+            "house",
+            "building",
+            "apartment",
+            pl.col("area_m2").cast(pl.String),
+            "ownership",
+            pl.col("debt").cast(pl.String),
+            pl.lit(as_of).alias("debt_as_of"),
+            "months_overdue",
+            pl.when(paid)
+            .then(pl.lit(Status.PAID.value))
+            .otherwise(pl.lit(Status.ACTIVE.value))
+            .alias("status"),
+            pl.when(paid)
+            .then(pl.lit(f"в выгрузке нет долга ({where})"))
+            .otherwise(pl.lit(f"впервые в выгрузке ({where})"))
+            .alias("status_reason"),
+            pl.lit(now).alias("status_since"),
+            "fingerprint",
+            pl.lit(self.import_id).alias("last_import_id"),
+            pl.lit(now).alias("created_at"),
+            pl.lit(now).alias("updated_at"),
         )
-        bulk_insert(
-            self.connection,
-            PHONES,
-            ("organisation_id", "debtor_id", "e164", "raw", "callable", "source"),
-            phones,
+        bulk_insert_frame(self.connection, DEBTORS, debtors)
+        phones = chunk.phones.join(
+            frame.select("row", ids.alias("debtor_id")), on="row", how="left", maintain_order="left"
+        ).select(
+            pl.lit(self.organisation_id).alias("organisation_id"),
+            "debtor_id",
+            "e164",
+            "raw",
+            "callable",
+            pl.lit(self.source[:100]).alias("source"),
         )
-        bulk_insert(
-            self.connection,
-            SNAPSHOTS,
-            ("organisation_id", "debtor_id", "import_id", "as_of", "amount", "months_overdue"),
-            snapshots,
+        bulk_insert_frame(self.connection, PHONES, phones)
+        snapshots = frame.select(
+            pl.lit(self.organisation_id).alias("organisation_id"),
+            ids.alias("debtor_id"),
+            pl.lit(self.import_id).alias("import_id"),
+            pl.lit(as_of).alias("as_of"),
+            pl.col("debt").cast(pl.String).alias("amount"),
+            "months_overdue",
         )
-        self.report.imported += len(rows)
+        bulk_insert_frame(self.connection, SNAPSHOTS, snapshots)
+        self.report.imported += frame.height
 
     def _update_existing(self, pairs: list[tuple[DebtorRow, _Existing]]) -> None:
         if not pairs:
