@@ -215,13 +215,16 @@ def raw_chunks(
 ) -> Iterator[list[tuple[int, list[str]]]]:
     """Non-empty data rows, counted, in chunks of ``size``."""
     chunk: list[tuple[int, list[str]]] = []
+    append = chunk.append
     for number, values in rows:
         if not (values and (values[0].strip() or "".join(values).strip())):
             continue  # a blank row (the first cell decides for nearly every row without a join)
-        report.rows += 1
-        chunk.append((number, values))
+        append((number, values))
         if len(chunk) >= size:
+            report.rows += len(chunk)
             yield chunk
             chunk = []
+            append = chunk.append
     if chunk:
+        report.rows += len(chunk)
         yield chunk

@@ -32,7 +32,15 @@ import polars as pl
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.bulk import allocate_ids, bulk_insert, bulk_insert_frame, bulk_load_mode, member_of, value_form
+from db.bulk import (
+    BackgroundWriter,
+    allocate_ids,
+    bulk_insert,
+    bulk_insert_frame,
+    bulk_load_mode,
+    member_of,
+    value_form,
+)
 from db.models import Debtor, DebtSnapshot, Payment, Phone
 from debtors.chunk_parse import parse_chunk
 from debtors.debtor_rows import DebtorRow, Layout, parse_row
@@ -122,6 +130,8 @@ class _ChunkWriter:
             ).first()
             is not None
         )
+        # An organisation's first list only inserts: its writes can overlap the parsing of the next chunk.
+        self.background = BackgroundWriter(enabled=not self.had_debtors)
 
     def reject(self, error: RowError) -> None:
         reject_row(self.report, self.rejects, [error])
@@ -194,9 +204,13 @@ class _ChunkWriter:
         chunk = parse_chunk(raw, self.layout)
         for errors in chunk.rejected:
             reject_row(self.report, self.rejects, errors)
-        frame = chunk.debtors
-        if frame.is_empty():
+        if chunk.debtors.is_empty():
             return
+        self.report.imported += chunk.debtors.height
+        self.background.run(self._write_new, chunk.debtors, chunk.phones)
+
+    def _write_new(self, frame: pl.DataFrame, parsed_phones: pl.DataFrame) -> None:
+        """The database half of :meth:`_insert_new` (may run on the background writer)."""
         form = self.form
         ids = pl.Series("id", allocate_ids(self.connection, DEBTORS, frame.height), dtype=pl.Int64)
         now, as_of = form.timestamp_text(self.now), form.day_text(self.as_of)
@@ -233,7 +247,7 @@ class _ChunkWriter:
             pl.lit(now).alias("updated_at"),
         )
         bulk_insert_frame(self.connection, DEBTORS, debtors)
-        phones = chunk.phones.join(
+        phones = parsed_phones.join(
             frame.select("row", ids.alias("debtor_id")), on="row", how="left", maintain_order="left"
         ).select(
             pl.lit(self.organisation_id).alias("organisation_id"),
@@ -253,7 +267,6 @@ class _ChunkWriter:
             "months_overdue",
         )
         bulk_insert_frame(self.connection, SNAPSHOTS, snapshots)
-        self.report.imported += frame.height
 
     def _update_existing(self, pairs: list[tuple[DebtorRow, _Existing]]) -> None:
         if not pairs:
@@ -499,7 +512,7 @@ def import_debtors(
                     if registry_empty
                     else contextlib.nullcontext()
                 )
-                with loading:
+                with loading, writer.background:
                     for chunk in raw_chunks(table.rows, report=report, size=CHUNK_ROWS):
                         writer.write(chunk)
                         if writer.to_refresh:
