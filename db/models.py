@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -103,7 +104,11 @@ class CallAttempt(Base):
     """One dialled call. ``id`` is also the Asterisk ChannelId, so AMI events find their row."""
 
     __tablename__ = "call_attempts"
-    __table_args__ = (Index("ix_call_attempts_debtor", "debtor_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_call_attempts_debtor", "debtor_id", "started_at"),
+        Index("ix_call_attempts_campaign", "campaign_id", "started_at"),
+        Index("ix_call_attempts_state", "state"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
@@ -121,6 +126,15 @@ class CallAttempt(Base):
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     digits: Mapped[str] = mapped_column(String(50), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Campaign calls (None for probes). ``worker`` is the engine process that placed and owns the call.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    campaign_debtor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_debtors.id", ondelete="SET NULL")
+    )
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    heard_seconds: Mapped[float | None] = mapped_column(Float)  # the IVR's listen report
+    message_seconds: Mapped[float | None] = mapped_column(Float)
+    counts_as_contact: Mapped[bool] = mapped_column(Boolean, default=False)  # for the contact caps
 
 
 class Import(Base):
@@ -260,3 +274,55 @@ class StatusChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Campaign(Base):
+    """A calling campaign. ``spec`` is its validated definition (dialer.campaign_spec) as JSON; ``revision``
+    grows with every change so a running engine picks changes up; ``state_reason`` is the engine's word on
+    why nothing is being dialled (outside the window, caps, paused, Asterisk down, nothing due)."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_campaigns_org_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="stopped")
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    selected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # debtors last selected
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # an engine last worked on it
+
+
+class CampaignDebtor(Base):
+    """A debtor in a campaign: the work queue the engine claims from, and the debtor's progress in it.
+
+    ``state``: ``due`` (call at or after ``next_attempt_at``), ``calling`` (an attempt is live), ``done``
+    (no more attempts: tries exhausted, invalid number, no callable phone). ``streak`` counts the last
+    outcome in a row (the retry policy's ``in_a_row``); ``attempts`` counts dialled calls only.
+    """
+
+    __tablename__ = "campaign_debtors"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "debtor_id", name="uq_campaign_debtors_campaign_debtor"),
+        Index("ix_campaign_debtors_due", "campaign_id", "state", "next_attempt_at"),
+        Index("ix_campaign_debtors_debtor", "debtor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20), default="due")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    streak_outcome: Mapped[str | None] = mapped_column(String(30))
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_outcome: Mapped[str | None] = mapped_column(String(30))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())

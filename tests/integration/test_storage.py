@@ -7,10 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from db.migrate import current_revision, head_revision, upgrade
-from db.models import CallAttempt, Debtor, Phone
+from db.models import Base, CallAttempt, Debtor, Phone
 from db.repositories import attempts_for_debtor, callable_targets
 from debtors.registry_import import ImportFileError, import_debtors
 from dialer.bootstrap import Storage, open_storage
@@ -27,6 +29,12 @@ def test_upgrade_creates_the_schema_and_is_idempotent(storage: Storage, settings
     assert {"organisations", "debtors", "phones", "call_attempts", "alembic_version"} <= tables
     with open_storage(settings) as again:
         assert again.organisation_id == storage.organisation_id, "one default organisation, created once"
+
+
+def test_the_migrations_build_exactly_the_models(storage: Storage) -> None:
+    with storage.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_sample_import_counts_rejects_and_phones(storage: Storage) -> None:
