@@ -323,6 +323,29 @@ class AmiClient:
         first = reply[0] if isinstance(reply, list) else reply
         return to_ami_message(first)
 
+    async def send_list(
+        self, action: str, reply_timeout: float | None = None, **headers: Any
+    ) -> list[AmiMessage]:
+        """Send an action whose answer is an event list (``EventList: start`` … ``…Complete``)."""
+        manager = self._require()
+        fields = {"Action": action, "ActionID": self.next_action_id(action.lower()), **headers}
+        future = manager.send_action(fields)
+        limit = self._settings.action_timeout if reply_timeout is None else reply_timeout
+        try:
+            reply = await asyncio.wait_for(future, limit)
+        except TimeoutError:
+            raise AmiTimeoutError(f"Asterisk did not finish answering {action} within {limit:g} s") from None
+        return [to_ami_message(m) for m in (reply if isinstance(reply, list) else [reply])]
+
+    async def live_channels(self) -> dict[str, str]:
+        """Every channel up in Asterisk now: Uniqueid -> ChannelStateDesc (``CoreShowChannels``; our
+        ChannelId is the Uniqueid of the channel we originated, main/manager_channels.c)."""
+        found: dict[str, str] = {}
+        for message in await self.send_list("CoreShowChannels"):
+            if message.name.lower() == "coreshowchannel":
+                found[message.get("Uniqueid") or ""] = message.get("ChannelStateDesc") or ""
+        return found
+
     async def ping(self) -> float:
         """Round-trip time of a Ping action, in seconds."""
         loop = asyncio.get_running_loop()

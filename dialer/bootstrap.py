@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,10 @@ from db.repositories import ensure_organisation
 from db.session import make_engine, make_session_factory
 from debtors.statuses import StatusRules
 from dialer.ami import AmiClient
+from dialer.campaign_store import CampaignStore
+from dialer.core.contact_caps import CapRules
+from dialer.engine import Engine as DialerEngine
+from dialer.engine import default_worker_name
 from dialer.settings import Settings
 
 
@@ -65,3 +70,21 @@ def status_rules(settings: Settings) -> StatusRules:
 
 def make_ami_client(settings: Settings) -> AmiClient:
     return AmiClient(settings.ami, settings.ami.read_secret())
+
+
+def make_campaign_store(settings: Settings, storage: Storage) -> CampaignStore:
+    contacts = settings.contacts
+    return CampaignStore(
+        storage.sessions,
+        storage.organisation_id,
+        ZoneInfo(settings.organisation.timezone),
+        CapRules(contacts.per_day, contacts.per_week, contacts.per_month, contacts.mode),
+        settings.engine.worker or default_worker_name(),
+    )
+
+
+def make_engine_service(settings: Settings, storage: Storage) -> DialerEngine:
+    """The campaign engine with its store and AMI client (``upravdolg run``)."""
+    return DialerEngine(
+        make_campaign_store(settings, storage), make_ami_client(settings), settings, clock=utc_now
+    )

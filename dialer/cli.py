@@ -180,6 +180,39 @@ def _add_probe(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+def _add_campaigns(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "campaign",
+        help="define and control calling campaigns",
+        description="Campaigns are defined in TOML (docs/campaigns.md) and run by `upravdolg run`.",
+    )
+    a = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    apply = a.add_parser("apply", help="create a campaign from a TOML file, or update the one with its name")
+    apply.add_argument("file", type=Path)
+    for action, text in (
+        ("start", "start (or resume) calling"),
+        ("pause", "stop placing new calls; calls in progress end normally"),
+        ("stop", "end the campaign; calls in progress end normally (start resumes it)"),
+    ):
+        a.add_parser(action, help=text).add_argument("name")
+    status = a.add_parser("status", help="live figures: calls in flight, outcomes, why nothing is dialling")
+    status.add_argument("name")
+    status.add_argument("--json", action="store_true")
+    a.add_parser("list", help="every campaign with its state")
+
+    run = sub.add_parser(
+        "run",
+        help="run the campaign engine (and its FastAGI listener) in the foreground",
+        description="Places the calls of every running campaign until stopped (Ctrl-C / SIGTERM: live calls "
+        "end normally first).",
+    )
+    run.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="exit once no running campaign has a call in progress or a debtor due now",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upravdolg", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -202,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import(sub)
     _add_registry(sub)
     _add_probe(sub)
+    _add_campaigns(sub)
     sub.add_parser(
         "demo",
         help="the main job on the embedded default: import the sample list and call "
@@ -514,6 +548,55 @@ def cmd_demo(_args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, sys.stdout)
 
 
+def cmd_campaign(args: argparse.Namespace, settings: Settings) -> int:
+    from dialer.bootstrap import open_storage, utc_now
+    from dialer.campaign_spec import load_spec
+    from dialer.campaigns import apply_spec, campaign_status, format_status, list_campaigns, set_state
+
+    with open_storage(settings) as storage:
+        org, sessions = storage.organisation_id, storage.sessions
+        if args.action == "apply":
+            applied = apply_spec(sessions, org, load_spec(args.file), utc_now())
+            verb = "created" if applied.created else ("updated" if applied.changed else "unchanged")
+            _out(f"campaign {applied.name!r} {verb} (revision {applied.revision})")
+            return 0
+        if args.action in {"start", "pause", "stop"}:
+            target = {"start": "running", "pause": "paused", "stop": "stopped"}[args.action]
+            previous, state = set_state(sessions, org, args.name, target, utc_now())
+            _out(
+                f"campaign {args.name!r}: {previous} → {state}"
+                if previous != state
+                else f"campaign {args.name!r} is already {state}"
+            )
+            return 0
+        if args.action == "list":
+            for name, state in list_campaigns(sessions, org):
+                _out(f"{state:8} {name}")
+            return 0
+        status = campaign_status(sessions, org, args.name, utc_now())
+        _out(json.dumps(status, ensure_ascii=False, indent=2) if args.json else format_status(status))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import signal
+
+    from dialer.bootstrap import make_engine_service, open_storage
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        with open_storage(settings) as storage:
+            engine = make_engine_service(settings, storage)
+            await engine.run(until_idle=args.until_idle, stop=stop)
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_config(_args: argparse.Namespace, settings: Settings) -> int:
     for section, values in settings.model_dump(mode="json").items():
         _out(f"[{section}]")
@@ -535,6 +618,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "statuses": cmd_statuses,
     "scheduler": cmd_scheduler,
     "probe": cmd_probe,
+    "campaign": cmd_campaign,
+    "run": cmd_run,
     "demo": cmd_demo,
     "config": cmd_config,
 }

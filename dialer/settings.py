@@ -110,6 +110,40 @@ class SchedulerSettings(_Section):
     status_check_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class ContactSettings(_Section):
+    """Contact caps per debtor across all campaigns (../shared/DOMAIN.md): answered calls."""
+
+    per_day: int = Field(default=1, ge=0)
+    per_week: int = Field(default=2, ge=0)
+    per_month: int = Field(default=8, ge=0)
+    mode: str = Field(default="calendar", pattern=r"^(calendar|rolling)$")
+
+
+class EngineSettings(_Section):
+    # This process's name in call_attempts.worker (default: host name and process id).
+    worker: str = Field(default="", max_length=100)
+    # How often running campaigns are re-read (a change of channels, rate or state applies within this).
+    poll_interval: float = Field(default=0.5, gt=0, le=1.0)
+    # How often a running campaign adds newly matching debtors from the registry, seconds.
+    selection_interval: float = Field(default=300.0, gt=0)
+    # How long an ended, answered call waits for the IVR's listen report, seconds.
+    report_grace: float = Field(default=3.0, gt=0, le=30)
+    # Extra time beyond dial timeout + message for a call to end before it is declared lost, seconds.
+    call_margin: float = Field(default=900.0, gt=0)
+
+
+class IvrSettings(_Section):
+    # The prompts played to an answered debtor, comma-separated, in order (Asterisk sound names). Until
+    # the IVR issue builds the personalised message, a stock Russian prompt stands in for it.
+    prompts: str = Field(default="demo-nogo", pattern=r"^[A-Za-z0-9_./-]+(,[A-Za-z0-9_./-]+)*$")
+    # "Heard the whole message" once this prompt (1-based) played to its end; 0 = the last one.
+    full_after: int = Field(default=0, ge=0)
+
+    @property
+    def prompt_list(self) -> tuple[str, ...]:
+        return tuple(self.prompts.split(","))
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -122,6 +156,9 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     statuses: StatusSettings = StatusSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    contacts: ContactSettings = ContactSettings()
+    engine: EngineSettings = EngineSettings()
+    ivr: IvrSettings = IvrSettings()
     log: LogSettings = LogSettings()
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dialer.core.ami_codec import AmiMessage
 from dialer.core.call_events import read_call_event
-from dialer.core.call_state import Call, apply
+from dialer.core.call_state import Call, CallState, apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,19 @@ class CallTracker:
         if call_id in self._calls:
             raise ValueError(f"call {call_id!r} is already tracked")
         self._calls[call_id] = Call(call_id=call_id)
+
+    def adopt(self, call_id: str, *, answered: bool, at: float) -> None:
+        """Follow a call placed before we started (a restart): Asterisk still has its channel, so its
+        Originate succeeded; only its end is still to come."""
+        if call_id in self._calls:
+            raise ValueError(f"call {call_id!r} is already tracked")
+        self._calls[call_id] = Call(
+            call_id=call_id,
+            state=CallState.ANSWERED if answered else CallState.DIALLING,
+            channel_seen=True,
+            originate_success=True,
+            answered_at=at if answered else None,
+        )
 
     def forget(self, call_id: str) -> Call | None:
         """Stop following a call (e.g. its Originate was refused outright); returns its last state."""

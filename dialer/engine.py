@@ -1,0 +1,521 @@
+"""The campaign engine: places rate-limited, window-aware calls over AMI and records how each one ended.
+
+One asyncio process (``upravdolg run``). Per running campaign a runner holds
+
+* a channel limit (:class:`Slots`: a semaphore whose size can change) — a call holds a slot from the
+  claim until its outcome is recorded, and a freed slot wakes the runner at once;
+* a token bucket for calls per second (dialer.core.pacing) — the token is taken right before Originate.
+
+The database claims the work (dialer.campaign_store) and eligibility is decided at the moment of dialling.
+An attempt is written (``dialling``) before its Originate and its outcome after the call settles, joined
+with the IVR's listen report from our FastAGI listener. A change of a campaign's channels, rate or state
+is read every ``engine.poll_interval`` (≤ 1 s).
+
+Crash safety: at start and after every AMI reconnect the engine compares the calls the database believes
+live with Asterisk's channels (``CoreShowChannels``; our ChannelId is the attempt id): live ones are
+adopted and finished normally, vanished ones are recorded ``lost`` and retried without counting a contact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from dialer.agi_server import FastAgiServer
+from dialer.ami import AmiClient, OriginateRequest
+from dialer.campaign_spec import CampaignSpec
+from dialer.campaign_store import CampaignStore, Nothing, RunningCampaign, Ticket
+from dialer.core.call_state import Call, CallState
+from dialer.core.call_tracker import CallTracker
+from dialer.core.campaign_progress import ListenReport, attempt_outcome
+from dialer.core.outcomes import NetworkOutcome, network_outcome
+from dialer.core.pacing import TokenBucket
+from dialer.core.retry_policy import AttemptOutcome
+from dialer.errors import AmiConnectError, AmiTimeoutError
+from dialer.probe import NO_CHANNEL_GRACE_SECONDS, mask_number
+from dialer.settings import Settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+NOT_PLACED_RETRY = timedelta(seconds=30)
+REASON_REFRESH_SECONDS = 5.0
+OUTBOUND_CONTEXT = "upravdolg-outbound"
+
+
+def default_worker_name() -> str:
+    """Stable across restarts of the same host (so a restarted engine re-adopts its calls)."""
+    return socket.gethostname()[:100] or "upravdolg"
+
+
+class Slots:
+    """A resizable semaphore: at most ``limit`` holders; lowering the limit never preempts a holder."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.used < self.limit)
+            self.used += 1
+
+    def try_acquire(self) -> bool:
+        if self.used < self.limit:
+            self.used += 1
+            return True
+        return False
+
+    async def release(self) -> None:
+        async with self._changed:
+            self.used -= 1
+            self._changed.notify_all()
+
+    async def set_limit(self, limit: int) -> None:
+        async with self._changed:
+            self.limit = limit
+            self._changed.notify_all()
+
+
+@dataclass
+class Metrics:
+    """Counters for /metrics and the benchmarks."""
+
+    outcomes: dict[str, int] = field(default_factory=dict)
+    originate_latency: list[float] = field(default_factory=list)  # Originate sent → accepted, seconds
+    refill_latency: list[float] = field(default_factory=list)  # a slot freed → the next Originate, seconds
+    placed: int = 0
+    max_in_flight: int = 0
+
+
+class Engine:
+    def __init__(
+        self,
+        store: CampaignStore,
+        ami: AmiClient,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.ami = ami
+        self.settings = settings
+        self.clock = clock
+        self.tracker = CallTracker()
+        self.metrics = Metrics()
+        self.runners: dict[int, CampaignRunner] = {}
+        self._settled: dict[str, asyncio.Future[Call]] = {}
+        self._reports: dict[str, asyncio.Future[ListenReport]] = {}
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="engine-db")
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.agi = FastAgiServer(
+            settings.agi.listen_host,
+            settings.agi.listen_port,
+            settings.ivr.prompt_list,
+            self._on_listen_report,
+            full_after=settings.ivr.full_after or None,
+        )
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    async def db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_pool, lambda: function(*args, **kwargs))
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("engine task failed", exc_info=task.exception(), extra={"action": "task_failed"})
+
+    def _on_listen_report(self, attempt_id: str, report: ListenReport) -> None:
+        future = self._reports.get(attempt_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._reports[attempt_id] = future
+        if not future.done():
+            future.set_result(report)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._settled)
+
+    # -- the AMI event pump -------------------------------------------------------------------------
+    async def _pump(self) -> None:
+        subscription = self.ami.subscribe()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                received_at, message = await subscription.get()
+                update = self.tracker.feed(message, received_at)
+                if update is None:
+                    continue
+                call = update.call
+                if update.settled:
+                    self._resolve(call)
+                elif call.failed_without_channel:
+                    loop.call_later(NO_CHANNEL_GRACE_SECONDS, self._settle_without_channel, call.call_id)
+                elif call.state is CallState.ANSWERED and call.answered_at is not None:
+                    answered_at = datetime.fromtimestamp(call.answered_at, self.clock().tzinfo)
+                    self.spawn(self.db(self.store.answered, call.call_id, answered_at))
+        finally:
+            subscription.close()
+
+    def _resolve(self, call: Call) -> None:
+        future = self._settled.get(call.call_id)
+        if future is not None and not future.done():
+            future.set_result(call)
+
+    def _settle_without_channel(self, call_id: str) -> None:
+        call = self.tracker.get(call_id)
+        if call is not None and call.failed_without_channel:
+            self.tracker.settle(call_id)
+            self._resolve(call)
+
+    # -- one call ----------------------------------------------------------------------------------
+    async def place(self, ticket: Ticket, spec: CampaignSpec) -> AttemptOutcome | None:
+        """Originate the ticket's call, follow it to its end, record the outcome. None: not placed."""
+        loop = asyncio.get_running_loop()
+        attempt_id = ticket.attempt_id
+        self._settled[attempt_id] = loop.create_future()
+        self._reports.setdefault(attempt_id, loop.create_future())
+        self.tracker.track(attempt_id)
+        request = OriginateRequest(
+            channel_id=attempt_id,
+            channel=ticket.dial_string,
+            timeout_ms=int(spec.dial_timeout_seconds * 1000),
+            context=OUTBOUND_CONTEXT,
+            variables={"UPRAVDOLG_ATTEMPT": attempt_id},
+        )
+        log_extra = {"action": "originate", "attempt_id": attempt_id, "debtor_id": ticket.debtor_id}
+        try:
+            started = loop.time()
+            try:
+                reply = await self.ami.originate(request)
+            except (AmiTimeoutError, AmiConnectError) as exc:
+                await self._not_placed(attempt_id, str(exc))
+                return None
+            if (reply.get("Response") or "").lower() != "success":
+                await self._not_placed(attempt_id, f"Originate refused: {reply.get('Message') or reply.name}")
+                return None
+            self.metrics.originate_latency.append(loop.time() - started)
+            self.metrics.placed += 1
+            logger.info("originated %s to %s", attempt_id, mask_number(ticket.number), extra=log_extra)
+            limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
+            try:
+                call = await asyncio.wait_for(self._settled[attempt_id], limit)
+            except TimeoutError:
+                call = self.tracker.forget(attempt_id) or Call(attempt_id)
+                return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
+            return await self._conclude(attempt_id, call, spec)
+        finally:
+            self._settled.pop(attempt_id, None)
+            self._reports.pop(attempt_id, None)
+            self.tracker.forget(attempt_id)
+
+    async def _conclude(self, attempt_id: str, call: Call, spec: CampaignSpec) -> AttemptOutcome:
+        network = network_outcome(call)
+        report: ListenReport | None = None
+        if network is NetworkOutcome.ANSWERED:
+            future = self._reports.get(attempt_id)
+            if future is not None:
+                with contextlib.suppress(TimeoutError):
+                    report = await asyncio.wait_for(asyncio.shield(future), self.settings.engine.report_grace)
+        return await self._finish(attempt_id, call, attempt_outcome(network, report), report, spec)
+
+    async def _finish(
+        self,
+        attempt_id: str,
+        call: Call,
+        outcome: AttemptOutcome,
+        report: ListenReport | None,
+        spec: CampaignSpec,
+    ) -> AttemptOutcome:
+        progress = await self.db(
+            self.store.finish, attempt_id, call, outcome, report, now=self.clock(), spec=spec
+        )
+        if progress is not None:
+            self.metrics.outcomes[outcome.value] = self.metrics.outcomes.get(outcome.value, 0) + 1
+        logger.info(
+            "attempt %s ended: %s%s",
+            attempt_id,
+            outcome.value,
+            f" (heard {report.heard_seconds:g} s)" if report else "",
+            extra={"action": "attempt_ended", "attempt_id": attempt_id, "outcome": outcome.value},
+        )
+        return outcome
+
+    async def _not_placed(self, attempt_id: str, detail: str) -> None:
+        self.tracker.forget(attempt_id)
+        logger.warning("attempt %s not placed: %s", attempt_id, detail, extra={"attempt_id": attempt_id})
+        await self.db(self.store.not_placed, attempt_id, detail, self.clock(), NOT_PLACED_RETRY)
+
+    # -- reconciliation ----------------------------------------------------------------------------
+    async def reconcile(self) -> tuple[int, int]:
+        """Adopt this worker's calls that Asterisk still has; record the vanished ones lost.
+        Returns (adopted, lost)."""
+        believed = await self.db(self.store.live_attempts)
+        unknown = [(a, c) for a, c in believed if a not in self._settled]
+        if not unknown:
+            return 0, 0
+        channels = await self.ami.live_channels()
+        adopted = lost = 0
+        loop = asyncio.get_running_loop()
+        for attempt_id, campaign_id in unknown:
+            spec = await self.db(self.store.campaign_spec, campaign_id) if campaign_id is not None else None
+            if spec is None:
+                continue
+            if attempt_id in channels:
+                answered = channels[attempt_id].lower() == "up"
+                self.tracker.adopt(attempt_id, answered=answered, at=self.clock().timestamp())
+                self._settled[attempt_id] = loop.create_future()
+                self._reports.setdefault(attempt_id, loop.create_future())
+                self.spawn(self._follow_adopted(attempt_id, spec))
+                adopted += 1
+            else:
+                await self._finish(attempt_id, Call(attempt_id), AttemptOutcome.LOST, None, spec)
+                lost += 1
+        logger.info("reconciled: %d adopted, %d lost", adopted, lost, extra={"action": "reconcile"})
+        return adopted, lost
+
+    async def _follow_adopted(self, attempt_id: str, spec: CampaignSpec) -> None:
+        runner = self._runner_for_attempt_spec(spec)
+        if runner is not None:
+            runner.adopted += 1
+        try:
+            limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
+            try:
+                call = await asyncio.wait_for(self._settled[attempt_id], limit)
+            except TimeoutError:
+                call = self.tracker.forget(attempt_id) or Call(attempt_id)
+                await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
+                return
+            await self._conclude(attempt_id, call, spec)
+        finally:
+            self._settled.pop(attempt_id, None)
+            self._reports.pop(attempt_id, None)
+            if runner is not None:
+                runner.adopted -= 1
+
+    def _runner_for_attempt_spec(self, spec: CampaignSpec) -> CampaignRunner | None:
+        for runner in self.runners.values():
+            if runner.campaign.name == spec.name:
+                return runner
+        return None
+
+    # -- the main loop -----------------------------------------------------------------------------
+    async def run(self, *, until_idle: bool = False, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        ami_stop = asyncio.Event()
+        await self.agi.start()
+        ami_task = asyncio.ensure_future(self.ami.run(ami_stop))
+        pump = asyncio.ensure_future(self._pump())
+        was_connected = False
+        try:
+            while not stop.is_set():
+                connected = self.ami.connected.is_set()
+                if connected and not was_connected:
+                    try:
+                        await self.reconcile()
+                    except (AmiTimeoutError, AmiConnectError) as exc:
+                        logger.warning("reconciliation failed: %s", exc, extra={"action": "reconcile_failed"})
+                        connected = False
+                was_connected = connected
+                campaigns = await self.db(self.store.running)
+                seen = set()
+                for campaign in campaigns:
+                    seen.add(campaign.id)
+                    runner = self.runners.get(campaign.id)
+                    if runner is None:
+                        runner = CampaignRunner(self, campaign)
+                        self.runners[campaign.id] = runner
+                        runner.task = self.spawn(runner.run())
+                    else:
+                        await runner.update(campaign)
+                for campaign_id in list(self.runners):
+                    if campaign_id not in seen:
+                        self.runners.pop(campaign_id).stop()
+                if until_idle and await self._idle():
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.engine.poll_interval)
+        finally:
+            for runner in self.runners.values():
+                runner.stop()
+            await self._drain()
+            pump.cancel()
+            ami_stop.set()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(ami_task, 5)
+            await self.agi.close()
+            self._db_pool.shutdown(wait=True)
+
+    async def _idle(self) -> bool:
+        if self.in_flight:
+            return False
+        now = self.clock()
+        for runner in self.runners.values():
+            if not runner.ready or runner.in_flight:
+                return False
+            if runner.campaign.state == "running" and await self.db(
+                self.store.has_due_work, runner.campaign.id, now
+            ):
+                return False
+        return True
+
+    async def _drain(self) -> None:
+        """Let live calls end normally (their outcome is recorded); stop everything else."""
+        calls = [t for t in self._tasks if getattr(t, "is_call", False)]
+        if calls:
+            await asyncio.wait(calls, timeout=self.settings.engine.call_margin)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+
+class CampaignRunner:
+    """Dials one campaign's due debtors within its channel and rate limits."""
+
+    def __init__(self, engine: Engine, campaign: RunningCampaign) -> None:
+        self.engine = engine
+        self.campaign = campaign
+        self.slots = Slots(campaign.spec.max_channels)
+        self.bucket = TokenBucket(campaign.spec.calls_per_second)
+        self.wake = asyncio.Event()
+        self.stopping = False
+        self.ready = False  # debtors selected at least once
+        self.in_flight = 0
+        self.adopted = 0
+        self.task: asyncio.Task[Any] | None = None
+        self._reason = ""
+        self._reason_at = 0.0
+        self._selected_at = 0.0
+        self._freed_at: float | None = None
+
+    async def update(self, campaign: RunningCampaign) -> None:
+        if campaign.revision == self.campaign.revision:
+            return
+        loop = asyncio.get_running_loop()
+        old = self.campaign.spec
+        self.campaign = campaign
+        if campaign.spec.max_channels != old.max_channels:
+            await self.slots.set_limit(campaign.spec.max_channels)
+        if campaign.spec.calls_per_second != old.calls_per_second:
+            self.bucket.set_rate(loop.time(), campaign.spec.calls_per_second)
+        if campaign.spec.select != old.select:
+            self._selected_at = 0.0
+        self.wake.set()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+
+    async def _say(self, reason: str) -> None:
+        """Tell supervisors why nothing is being dialled (written when it changes, and as a heartbeat)."""
+        loop = asyncio.get_running_loop()
+        if reason != self._reason or loop.time() - self._reason_at > REASON_REFRESH_SECONDS:
+            self._reason, self._reason_at = reason, loop.time()
+            await self.engine.db(self.engine.store.set_reason, self.campaign.id, reason, self.engine.clock())
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once on a campaign change or stop."""
+        self.wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), max(0.0, seconds))
+
+    async def run(self) -> None:
+        engine = self.engine
+        loop = asyncio.get_running_loop()
+        poll = engine.settings.engine.poll_interval
+        while not self.stopping:
+            if loop.time() - self._selected_at > engine.settings.engine.selection_interval or not self.ready:
+                added = await engine.db(
+                    engine.store.select_debtors, self.campaign.id, self.campaign.spec, engine.clock()
+                )
+                self._selected_at, self.ready = loop.time(), True
+                if added:
+                    logger.info("campaign %s: %d debtor(s) selected", self.campaign.name, added)
+            if self.campaign.state != "running":
+                await self._say("кампания на паузе")
+                await self._sleep(poll)
+                continue
+            if not engine.ami.connected.is_set():
+                await self._say("ожидание Asterisk (нет связи с AMI)")
+                await self._sleep(poll)
+                continue
+            if not self.slots.try_acquire():
+                await self._say(f"все линии заняты ({self.slots.used} из {self.slots.limit})")
+                if not await self._wait_for_slot():
+                    continue
+            # Holding a slot from here.
+            if not await self._wait_for_token():
+                await self.slots.release()
+                continue
+            result = await engine.db(engine.store.claim, self.campaign, engine.clock())
+            if isinstance(result, Nothing):
+                await self.slots.release()
+                await self._say(result.reason)
+                wait = poll
+                if result.next_due is not None:
+                    wait = min(poll * 2, max(0.05, (result.next_due - engine.clock()).total_seconds()))
+                await self._sleep(wait)
+                continue
+            while not self.bucket.try_take(loop.time()):  # the rate was lowered while we claimed
+                await self._sleep(self.bucket.wait(loop.time()))
+            if self._freed_at is not None:
+                engine.metrics.refill_latency.append(loop.time() - self._freed_at)
+                self._freed_at = None
+            self.in_flight += 1
+            engine.metrics.max_in_flight = max(engine.metrics.max_in_flight, engine.in_flight + 1)
+            await self._say("идёт обзвон")
+            task = engine.spawn(self._call(result, self.campaign.spec))
+            task.is_call = True  # type: ignore[attr-defined]
+
+    async def _wait_for_slot(self) -> bool:
+        """Wait for a free channel (True: we hold it), or for a campaign change (False)."""
+        acquire = asyncio.ensure_future(self.slots.acquire())
+        self.wake.clear()
+        woke = asyncio.ensure_future(self.wake.wait())
+        await asyncio.wait(
+            {acquire, woke}, timeout=REASON_REFRESH_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        woke.cancel()
+        if not acquire.done():
+            acquire.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await acquire
+        return acquire.done() and not acquire.cancelled() and acquire.exception() is None
+
+    async def _wait_for_token(self) -> bool:
+        """Sleep until the rate allows a call (re-reading the rate at least every 0.5 s)."""
+        loop = asyncio.get_running_loop()
+        while not self.stopping:
+            delay = self.bucket.wait(loop.time())
+            if delay <= 0:
+                return True
+            await self._sleep(min(delay, 0.5))
+            if self.campaign.state != "running":
+                return False
+        return False
+
+    async def _call(self, ticket: Ticket, spec: CampaignSpec) -> None:
+        try:
+            await self.engine.place(ticket, spec)
+        finally:
+            self.in_flight -= 1
+            self._freed_at = asyncio.get_running_loop().time()
+            await self.slots.release()
