@@ -1,0 +1,246 @@
+"""The campaign engine against the real sandbox Asterisk, on SQLite and PostgreSQL.
+
+The simulated debtors (asterisk_conf/README.md) pick their behaviour by the last digit of the number; the
+IVR plays the stock 10.6 s prompt (ivr.prompts), so "stays on the line" hears it all and "hangs up after
+3 s / 8 s" hears part of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from db.models import CallAttempt, CampaignDebtor
+from debtors.registry_import import import_debtors
+from dialer.ami import AmiClient
+from dialer.bootstrap import Storage, make_engine_service
+from dialer.campaign_spec import parse_spec
+from dialer.campaigns import apply_spec, campaign_status, set_state
+from dialer.engine import Engine
+from dialer.sandbox import Sandbox
+from dialer.settings import Settings
+from tests.fixtures.registry_files import write_csv
+
+HEADERS = ["Лицевой счёт", "ФИО", "Адрес", "Сумма задолженности", "Телефон"]
+ALWAYS = {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"}
+NO_RETRIES: dict[str, list[str]] = {"busy": [], "no_answer": [], "congestion": [], "partial": []}
+
+
+def load_debtors(storage: Storage, tmp_path: Path, numbers: Sequence[str]) -> None:
+    rows = [
+        [f"{100 + i}", f"Должник {i}", f"ул. Тестовая, д. {i}", "5 000,00", n] for i, n in enumerate(numbers)
+    ]
+    report = import_debtors(
+        storage.sessions,
+        storage.organisation_id,
+        write_csv(tmp_path / "list.csv", [HEADERS, *rows]),
+        now=datetime.now(UTC),
+    )
+    assert report.imported == len(numbers)
+
+
+def start_campaign(storage: Storage, **fields: Any) -> str:
+    data: dict[str, Any] = {
+        "name": "Тест",
+        "trunk": "sim",
+        "max_channels": 10,
+        "calls_per_second": 10.0,
+        "dial_timeout": "6s",
+        "window": ALWAYS,
+        "retry": NO_RETRIES,
+        **fields,
+    }
+    spec = parse_spec(data, source="test")
+    apply_spec(storage.sessions, storage.organisation_id, spec, datetime.now(UTC))
+    set_state(storage.sessions, storage.organisation_id, spec.name, "running", datetime.now(UTC))
+    return spec.name
+
+
+async def run_until_idle(engine: Engine, limit: float = 90.0) -> None:
+    await asyncio.wait_for(engine.run(until_idle=True), limit)
+
+
+def attempts(storage: Storage) -> list[CallAttempt]:
+    with storage.sessions() as session:
+        return list(session.scalars(select(CallAttempt).order_by(CallAttempt.started_at)))
+
+
+def queue(storage: Storage) -> list[CampaignDebtor]:
+    with storage.sessions() as session:
+        return list(
+            session.scalars(select(CampaignDebtor).order_by(CampaignDebtor.campaign_id, CampaignDebtor.id))
+        )
+
+
+def as_utc(value: datetime | None) -> datetime:
+    assert value is not None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# digit -> outcome, heard seconds (low, high) or None
+EXPECTED = {
+    0: ("heard_full", (10.3, 10.8)),
+    1: ("heard_full", (10.3, 10.8)),
+    4: ("partial", (2.8, 3.4)),
+    5: ("partial", (7.8, 8.4)),
+    6: ("busy", None),
+    7: ("no_answer", None),
+    8: ("congestion", None),
+    9: ("heard_full", (10.3, 10.8)),
+}
+
+
+async def test_each_digit_ends_in_its_outcome_and_next_attempt(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    numbers = [f"+7912555010{d}" for d in EXPECTED]
+    load_debtors(storage, tmp_path, numbers)
+    name = start_campaign(
+        storage,
+        retry={"busy": ["10m"], "no_answer": ["1h"], "congestion": ["5m"], "partial": ["4h"]},
+        backoff={"heard_full": "7d"},
+    )
+    engine = make_engine_service(settings, storage)
+    started = datetime.now(UTC)
+    await run_until_idle(engine)
+    by_number = {a.number: a for a in attempts(storage)}
+    assert len(by_number) == len(numbers) == len(attempts(storage)), "one attempt per debtor"
+    entries = {e.debtor_id: e for e in queue(storage)}
+    delays = {"heard_full": timedelta(days=7), "partial": timedelta(hours=4), "busy": timedelta(minutes=10),
+              "no_answer": timedelta(hours=1), "congestion": timedelta(minutes=5)}  # fmt: skip
+    for digit, (outcome, heard) in EXPECTED.items():
+        attempt = by_number[f"+7912555010{digit}"]
+        assert (attempt.outcome, attempt.state) == (outcome, "ended"), digit
+        if heard is None:
+            assert attempt.answered_at is None and attempt.heard_seconds is None, digit
+        else:
+            assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1], (
+                digit,
+                attempt.heard_seconds,
+            )
+        assert attempt.counts_as_contact == (heard is not None), digit
+        entry = entries[attempt.debtor_id]
+        expected_next = as_utc(attempt.ended_at) + delays[outcome]
+        assert entry.state == "due" and entry.streak == 1 and entry.attempts == 1, digit
+        assert abs((as_utc(entry.next_attempt_at) - expected_next).total_seconds()) < 1, digit
+        assert as_utc(attempt.started_at) >= started
+    status = campaign_status(storage.sessions, storage.organisation_id, name, datetime.now(UTC))
+    assert (status["placed"], status["answered"], status["heard_full"], status["partial"]) == (8, 5, 3, 2)
+    assert (status["busy"], status["no_answer"], status["congestion"], status["in_flight"]) == (1, 1, 1, 0)
+    assert sandbox.cli("core show channels count").startswith("0 active channels")
+
+
+class ChannelWatcher:
+    """Polls Asterisk's own channel list (CoreShowChannels) on a separate AMI session."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = AmiClient(settings.ami, settings.ami.read_secret())
+        self.peak_calls = 0
+        self.samples = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ChannelWatcher:
+        await self.client.connect()
+        self._task = asyncio.create_task(self._poll())
+        return self
+
+    async def _poll(self) -> None:
+        while True:
+            channels = await self.client.live_channels()
+            # A simulated call is two Local channels: ours (;1, Uniqueid = attempt id) and the callee's.
+            calls = sum(
+                1 for uniqueid in channels if uniqueid.startswith("ud-") and not uniqueid.endswith("-b")
+            )
+            self.peak_calls = max(self.peak_calls, calls)
+            self.samples += 1
+            await asyncio.sleep(0.05)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.close()
+
+
+async def test_max_channels_is_never_exceeded_as_asterisk_sees_it(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    load_debtors(storage, tmp_path, [f"+791255502{i:02d}" for i in range(0, 90, 10)])  # all end in 0: stay
+    start_campaign(storage, max_channels=3, calls_per_second=20.0)
+    engine = make_engine_service(settings, storage)
+    async with ChannelWatcher(settings) as watcher:
+        await run_until_idle(engine)
+    assert watcher.samples > 50
+    assert watcher.peak_calls == 3, "the limit is reached and never exceeded"
+    assert engine.metrics.max_in_flight == 3
+    assert [a.outcome for a in attempts(storage)] == ["heard_full"] * 9
+
+
+async def test_the_rate_limit_holds(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    load_debtors(
+        storage, tmp_path, [f"+791255503{i:02d}" for i in range(8, 100, 10)]
+    )  # all end in 8: instant
+    start_campaign(storage, max_channels=10, calls_per_second=2.0)
+    engine = make_engine_service(settings, storage)
+    started = time.monotonic()
+    await run_until_idle(engine)
+    elapsed = time.monotonic() - started
+    times = sorted(as_utc(a.started_at).timestamp() for a in attempts(storage))
+    assert len(times) == 10
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.5 - 0.02, gaps
+    assert (times[-1] - times[0]) / 9 == pytest.approx(0.5, rel=0.05)
+    assert elapsed >= 4.5
+
+
+async def test_a_debtor_who_heard_it_all_is_not_called_again_within_the_backoff(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    load_debtors(storage, tmp_path, ["+79125550400"])
+    start_campaign(storage, backoff={"heard_full": "1d"})
+    await run_until_idle(make_engine_service(settings, storage))
+    assert [a.outcome for a in attempts(storage)] == ["heard_full"]
+    # A second campaign over the same debtor respects the pause too (it is the debtor's, not the campaign's).
+    start_campaign(storage, name="Другая", backoff={"heard_full": "1d"})
+    await run_until_idle(make_engine_service(settings, storage))
+    assert len(attempts(storage)) == 1
+    entries = queue(storage)
+    assert entries[1].note == "прослушал сообщение полностью: пауза"
+    assert as_utc(entries[1].next_attempt_at) > datetime.now(UTC) + timedelta(hours=23)
+
+
+async def test_a_busy_number_is_retried_on_schedule(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    load_debtors(storage, tmp_path, ["+79125550506"])
+    start_campaign(storage, retry={**NO_RETRIES, "busy": ["3s", "2s"]})
+    engine = make_engine_service(settings, storage)
+    stop = asyncio.Event()
+    running = asyncio.create_task(engine.run(stop=stop))
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.1)
+            if len(attempts(storage)) == 3 and attempts(storage)[-1].state == "ended":
+                break
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+    made = attempts(storage)
+    assert [a.outcome for a in made] == ["busy", "busy", "busy"]
+    starts = [as_utc(a.started_at) for a in made]
+    ends = [as_utc(a.ended_at) for a in made]
+    assert 3.0 <= (starts[1] - ends[0]).total_seconds() <= 4.5
+    assert 2.0 <= (starts[2] - ends[1]).total_seconds() <= 3.5
+    (entry,) = queue(storage)
+    assert (entry.state, entry.streak, entry.attempts) == ("done", 3, 3)
