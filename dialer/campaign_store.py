@@ -137,7 +137,7 @@ class CampaignStore:
             literal(now, CampaignDebtor.added_at.type),
         ).where(*conditions)
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = session.connection().execute(  # Core, not the ORM: its rowcount is the inserted rows
                 insert(CampaignDebtor).from_select(
                     [
                         "organisation_id",
@@ -154,7 +154,7 @@ class CampaignStore:
                 )
             )
             session.execute(update(Campaign).where(Campaign.id == campaign_id).values(selected_at=now))
-            return int(getattr(result, "rowcount", 0) or 0)
+            return max(0, result.rowcount)
 
     def has_due_work(self, campaign_id: int, now: datetime) -> bool:
         with self.sessions() as session:

@@ -1,113 +1,128 @@
-"""`upravdolg demo`: the main job on the embedded default, end to end, with a printed summary.
+"""`upravdolg demo`: the main job on the embedded default (SQLite), end to end, with a printed summary.
 
-Today: import the sample debtor list through the registry import, then place one probe call to every
-callable phone through the sandbox Asterisk's simulated debtors, record each attempt, and print what
-Asterisk reported. Later issues extend this into a full campaign with the IVR.
+It imports the sample debtor list through the registry import, applies and starts a campaign over it, and
+runs the campaign engine until it is idle: every debtor is called through the sandbox Asterisk (the
+simulated debtors: the number's last digit picks the behaviour), hears the message through the engine's
+FastAGI listener, and gets an outcome and a next attempt. Then it prints the outcome table and the
+campaign's status.
+
+The demo works in its own database (``<sandbox.cache_dir>/demo/upravdolg-demo.db``), made afresh on every
+run so that the demo always calls everybody; it never touches ``database.url``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from db.models import CallAttempt
-from db.repositories import DialTarget, callable_targets
+from sqlalchemy import select
+
+from db.models import CallAttempt, CampaignDebtor, Debtor
 from debtors.import_runs import print_import
 from debtors.registry_import import import_debtors
-from dialer.bootstrap import Storage, make_ami_client, open_storage, utc_now
-from dialer.core.dialstring import SIM_TRUNK, dial_string
-from dialer.probe import ProbeResult, describe, probe_calls
-from dialer.settings import Settings
+from dialer.bootstrap import Storage, make_engine_service, open_storage, utc_now
+from dialer.campaign_spec import parse_spec
+from dialer.campaigns import apply_spec, campaign_status, format_status, set_state
+from dialer.probe import mask_number
+from dialer.settings import DatabaseSettings, Settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "debtors" / "samples" / "debtors_2026-11.csv"
+DEMO_CAMPAIGN: dict[str, Any] = {
+    "name": "Демо",
+    "trunk": "sim",
+    "max_channels": 4,
+    "calls_per_second": 2.0,
+    "dial_timeout": "8s",
+    # The demo must work whenever it is run; a real campaign keeps the legal hours (the defaults).
+    "window": {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"},
+}
+DEMO_TIMEOUT_SECONDS = 240.0
 
 
-def _epoch(value: float | None) -> datetime | None:
-    # Asterisk's event Timestamp (manager.conf timestampevents = yes) is seconds since the epoch.
-    return datetime.fromtimestamp(value, UTC) if value is not None and value > 1e9 else None
+def demo_database(settings: Settings) -> Path:
+    return settings.sandbox.cache_dir / "demo" / "upravdolg-demo.db"
 
 
-def record_results(storage: Storage, results: list[ProbeResult]) -> None:
-    with storage.sessions.begin() as session:
-        for result in results:
-            attempt = session.get(CallAttempt, result.call_id)
-            if attempt is None:
-                continue
-            call = result.call
-            attempt.state = call.state.value if result.outcome else "lost"
-            attempt.outcome = result.outcome.value if result.outcome else None
-            attempt.answered_at = _epoch(call.answered_at)
-            attempt.ended_at = _epoch(call.ended_at) or utc_now()
-            attempt.originate_reason = call.originate_reason
-            attempt.dial_status = call.dial_status
-            attempt.hangup_cause = call.hangup_cause
-            attempt.digits = call.digits
-            attempt.detail = describe(result)
+def run_demo(settings: Settings, out: TextIO) -> int:
+    path = demo_database(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    demo_settings = settings.model_copy(update={"database": DatabaseSettings(url=f"sqlite:///{path}")})
+    with open_storage(demo_settings) as storage:
+        return _run_demo(demo_settings, storage, out)
 
 
-async def place_probe_calls(
-    settings: Settings, storage: Storage, targets: list[DialTarget], hold_seconds: int
-) -> list[ProbeResult]:
-    ids = {t.phone_id: f"demo-{uuid.uuid4().hex[:16]}" for t in targets}
-    now = utc_now()
-    with storage.sessions.begin() as session:
-        for target in targets:
-            session.add(
-                CallAttempt(
-                    id=ids[target.phone_id],
-                    organisation_id=storage.organisation_id,
-                    debtor_id=target.debtor_id,
-                    phone_id=target.phone_id,
-                    number=target.e164,
-                    dial_string=dial_string(SIM_TRUNK, target.e164),
-                    state="dialling",
-                    started_at=now,
-                    digits="",
-                    detail="",
-                )
-            )
-    client = make_ami_client(settings)
-    await client.connect()
-    try:
-        return await probe_calls(
-            client, [(ids[t.phone_id], t.e164) for t in targets], trunk=SIM_TRUNK, hold_seconds=hold_seconds
-        )
-    finally:
-        await client.close()
-
-
-def run_demo(settings: Settings, out: TextIO, hold_seconds: int = 10) -> int:
-    with open_storage(settings) as storage:
-        return _run_demo(settings, storage, out, hold_seconds)
-
-
-def _run_demo(settings: Settings, storage: Storage, out: TextIO, hold_seconds: int) -> int:
+def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
     out.write(f"Database: {storage.engine.url.render_as_string(hide_password=True)}\n")
     report = import_debtors(storage.sessions, storage.organisation_id, SAMPLE, now=utc_now())
     print_import(report, SAMPLE, out)
-    with storage.sessions() as session:
-        targets = callable_targets(session, storage.organisation_id)
+    spec = parse_spec(DEMO_CAMPAIGN, source="the demo campaign")
+    apply_spec(storage.sessions, storage.organisation_id, spec, utc_now())
+    set_state(storage.sessions, storage.organisation_id, spec.name, "running", utc_now())
     out.write(
-        f"Calling {len(targets)} callable phones through the sandbox (simulated debtors, "
-        f"our side holds an answered call {hold_seconds} s)...\n"
+        f"Campaign «{spec.name}»: {spec.max_channels} channels, {spec.calls_per_second:g} calls/s, "
+        "through the sandbox's simulated debtors; running the engine until it is idle...\n"
     )
-    results = asyncio.run(place_probe_calls(settings, storage, targets, hold_seconds))
-    record_results(storage, results)
-    width = max((len(t.full_name) for t in targets), default=10)
-    out.write(f"\n{'account':<10} {'debtor':<{width}} {'number':<13} {'outcome':<15} facts from Asterisk\n")
-    for target, result in zip(targets, results, strict=True):
-        outcome = result.outcome.value if result.outcome else "-"
+    engine = make_engine_service(settings, storage)
+    asyncio.run(asyncio.wait_for(engine.run(until_idle=True), DEMO_TIMEOUT_SECONDS))
+    rows = _outcome_rows(storage)
+    width = max((len(r["name"]) for r in rows), default=10)
+    out.write(
+        f"\n{'account':<8} {'debtor':<{width}} {'number':<13} {'outcome':<11} {'heard':>6}  "
+        f"{'next attempt':<17} facts from Asterisk\n"
+    )
+    for row in rows:
         out.write(
-            f"{target.account:<10} {target.full_name:<{width}} {target.e164:<13} {outcome:<15} "
-            f"{describe(result)}\n"
+            f"{row['account']:<8} {row['name']:<{width}} {mask_number(row['number']):<13} "
+            f"{row['outcome']:<11} {row['heard']:>6}  {row['next']:<17} {row['facts']}\n"
         )
     counts: dict[str, int] = {}
-    for result in results:
-        key = result.outcome.value if result.outcome else "not placed"
-        counts[key] = counts.get(key, 0) + 1
-    out.write("\nSummary: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "\n")
-    placed = sum(1 for r in results if r.outcome is not None)
-    return 0 if placed == len(results) else 1
+    for row in rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    out.write("\nSummary: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + "\n\n")
+    out.write(format_status(campaign_status(storage.sessions, storage.organisation_id, spec.name, utc_now())))
+    out.write(
+        f"\nLook again with: upravdolg --database-url sqlite:///{demo_database(settings)} "
+        f"campaign status {spec.name}\n"
+    )
+    finished = all(r["outcome"] not in {"-", "lost"} for r in rows)
+    return 0 if rows and finished and counts.get("heard_full", 0) > 0 else 1
+
+
+def _outcome_rows(storage: Storage) -> list[dict[str, str]]:
+    with storage.sessions() as session:
+        found = session.execute(
+            select(CallAttempt, Debtor.account, Debtor.full_name, CampaignDebtor.next_attempt_at)
+            .join(Debtor, Debtor.id == CallAttempt.debtor_id)
+            .outerjoin(CampaignDebtor, CampaignDebtor.id == CallAttempt.campaign_debtor_id)
+            .order_by(Debtor.account, CallAttempt.started_at)
+        ).all()
+    rows = []
+    for attempt, account, name, next_at in found:
+        facts = [
+            f"DialStatus {attempt.dial_status}" if attempt.dial_status else "",
+            f"cause {attempt.hangup_cause}" if attempt.hangup_cause is not None else "",
+            f"Reason {attempt.originate_reason}" if attempt.originate_reason is not None else "",
+        ]
+        rows.append(
+            {
+                "account": account,
+                "name": name,
+                "number": attempt.number,
+                "outcome": attempt.outcome or "-",
+                "heard": f"{attempt.heard_seconds:.1f}s" if attempt.heard_seconds is not None else "",
+                "next": _local(next_at),
+                "facts": ", ".join(f for f in facts if f),
+            }
+        )
+    return rows
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return "none"
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.strftime("%d.%m %H:%M UTC")

@@ -113,6 +113,10 @@ class Engine:
         self.runners: dict[int, CampaignRunner] = {}
         self._settled: dict[str, asyncio.Future[Call]] = {}
         self._reports: dict[str, asyncio.Future[ListenReport]] = {}
+        self._lost: set[str] = set()  # our calls that vanished while AMI was away
+        self._was_connected = False
+        self._reconciled_generation: int | None = None  # ami.reconnects when we last reconciled
+        self._claimed: set[str] = set()  # attempts claimed by this process, not yet handed to place()
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="engine-db")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.agi = FastAgiServer(
@@ -189,6 +193,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         attempt_id = ticket.attempt_id
         self._settled[attempt_id] = loop.create_future()
+        self._claimed.discard(attempt_id)
         self._reports.setdefault(attempt_id, loop.create_future())
         self.tracker.track(attempt_id)
         request = OriginateRequest(
@@ -225,6 +230,9 @@ class Engine:
             self.tracker.forget(attempt_id)
 
     async def _conclude(self, attempt_id: str, call: Call, spec: CampaignSpec) -> AttemptOutcome:
+        if attempt_id in self._lost:
+            self._lost.discard(attempt_id)
+            return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
         network = network_outcome(call)
         report: ListenReport | None = None
         if network is NetworkOutcome.ANSWERED:
@@ -262,16 +270,25 @@ class Engine:
         await self.db(self.store.not_placed, attempt_id, detail, self.clock(), NOT_PLACED_RETRY)
 
     # -- reconciliation ----------------------------------------------------------------------------
-    async def reconcile(self) -> tuple[int, int]:
-        """Adopt this worker's calls that Asterisk still has; record the vanished ones lost.
-        Returns (adopted, lost)."""
+    async def reconcile(self, uncertain: set[str] | None = None) -> tuple[int, int]:
+        """Compare the calls we believe live with Asterisk's channels. Calls of a previous run (a crash)
+        that Asterisk still has are adopted; ours that were live when AMI went away (``uncertain``) and
+        every other vanished call are recorded lost. Returns (adopted, lost)."""
+        uncertain = uncertain or set()
         believed = await self.db(self.store.live_attempts)
-        unknown = [(a, c) for a, c in believed if a not in self._settled]
-        if not unknown:
+        ours_in_doubt = [a for a in uncertain if a in self._settled]
+        unknown = [(a, c) for a, c in believed if a not in self._settled and a not in self._claimed]
+        if not unknown and not ours_in_doubt:
             return 0, 0
         channels = await self.ami.live_channels()
         adopted = lost = 0
         loop = asyncio.get_running_loop()
+        for attempt_id in ours_in_doubt:
+            if attempt_id not in channels:
+                self._lost.add(attempt_id)
+                self.tracker.forget(attempt_id)
+                self._resolve(Call(attempt_id))
+                lost += 1
         for attempt_id, campaign_id in unknown:
             spec = await self.db(self.store.campaign_spec, campaign_id) if campaign_id is not None else None
             if spec is None:
@@ -321,31 +338,10 @@ class Engine:
         await self.agi.start()
         ami_task = asyncio.ensure_future(self.ami.run(ami_stop))
         pump = asyncio.ensure_future(self._pump())
-        was_connected = False
         try:
             while not stop.is_set():
-                connected = self.ami.connected.is_set()
-                if connected and not was_connected:
-                    try:
-                        await self.reconcile()
-                    except (AmiTimeoutError, AmiConnectError) as exc:
-                        logger.warning("reconciliation failed: %s", exc, extra={"action": "reconcile_failed"})
-                        connected = False
-                was_connected = connected
-                campaigns = await self.db(self.store.running)
-                seen = set()
-                for campaign in campaigns:
-                    seen.add(campaign.id)
-                    runner = self.runners.get(campaign.id)
-                    if runner is None:
-                        runner = CampaignRunner(self, campaign)
-                        self.runners[campaign.id] = runner
-                        runner.task = self.spawn(runner.run())
-                    else:
-                        await runner.update(campaign)
-                for campaign_id in list(self.runners):
-                    if campaign_id not in seen:
-                        self.runners.pop(campaign_id).stop()
+                await self._watch_connection()
+                await self._sync_runners()
                 if until_idle and await self._idle():
                     break
                 with contextlib.suppress(TimeoutError):
@@ -363,6 +359,52 @@ class Engine:
             await self.agi.close()
             self._db_pool.shutdown(wait=True)
 
+    def may_dial(self) -> bool:
+        """Only on a connection whose calls have been reconciled (so a claim never races a reconcile)."""
+        return self.ami.connected.is_set() and self._reconciled_generation == self.ami.reconnects
+
+    async def _watch_connection(self) -> None:
+        """On losing AMI: stop dialling. On each new connection: reconcile before dialling again."""
+        connected = self.ami.connected.is_set()
+        if self._was_connected != connected:
+            for runner in self.runners.values():
+                runner.wake.set()  # a runner waiting for a channel re-reads the connection
+        if self._was_connected and not connected:
+            logger.warning(
+                "AMI lost with %d call(s) in progress: dialling stops until it is back",
+                len(self._settled),
+                extra={"action": "ami_lost"},
+            )
+        generation = self.ami.reconnects
+        if connected and self._reconciled_generation != generation:
+            # Every call of ours in progress was placed on an earlier connection: check each one.
+            uncertain = set(self._settled) if self._reconciled_generation is not None else set()
+            try:
+                await self.reconcile(uncertain)
+                self._reconciled_generation = generation
+                for runner in self.runners.values():
+                    runner.wake.set()
+            except (AmiTimeoutError, AmiConnectError) as exc:
+                logger.warning("reconciliation failed: %s", exc, extra={"action": "reconcile_failed"})
+                connected = False
+        self._was_connected = connected
+
+    async def _sync_runners(self) -> None:
+        """One runner per running or paused campaign; a campaign that stopped lets its runner go."""
+        seen = set()
+        for campaign in await self.db(self.store.running):
+            seen.add(campaign.id)
+            runner = self.runners.get(campaign.id)
+            if runner is None:
+                runner = CampaignRunner(self, campaign)
+                self.runners[campaign.id] = runner
+                runner.task = self.spawn(runner.run())
+            else:
+                await runner.update(campaign)
+        for campaign_id in list(self.runners):
+            if campaign_id not in seen:
+                self.runners.pop(campaign_id).stop()
+
     async def _idle(self) -> bool:
         if self.in_flight:
             return False
@@ -378,9 +420,13 @@ class Engine:
 
     async def _drain(self) -> None:
         """Let live calls end normally (their outcome is recorded); stop everything else."""
-        calls = [t for t in self._tasks if getattr(t, "is_call", False)]
-        if calls:
-            await asyncio.wait(calls, timeout=self.settings.engine.call_margin)
+        deadline = asyncio.get_running_loop().time() + self.settings.engine.call_margin
+        while self.ami.connected.is_set() and asyncio.get_running_loop().time() < deadline:
+            calls = [t for t in self._tasks if getattr(t, "is_call", False)]
+            if not calls:
+                break
+            await asyncio.wait(calls, timeout=1.0)
+        # Calls still unsettled (AMI is down) stay live in the database: the next start reconciles them.
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -429,11 +475,12 @@ class CampaignRunner:
         loop = asyncio.get_running_loop()
         if reason != self._reason or loop.time() - self._reason_at > REASON_REFRESH_SECONDS:
             self._reason, self._reason_at = reason, loop.time()
+            logger.debug("campaign %s: %s", self.campaign.name, reason)
             await self.engine.db(self.engine.store.set_reason, self.campaign.id, reason, self.engine.clock())
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once on a campaign change or stop."""
-        self.wake.clear()
+        """Sleep, but wake at once on a campaign change, a change of the AMI connection, or stop (the
+        wake-up is cleared once per round of the runner's loop, so none is lost between the checks)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), max(0.0, seconds))
 
@@ -442,6 +489,7 @@ class CampaignRunner:
         loop = asyncio.get_running_loop()
         poll = engine.settings.engine.poll_interval
         while not self.stopping:
+            self.wake.clear()
             if loop.time() - self._selected_at > engine.settings.engine.selection_interval or not self.ready:
                 added = await engine.db(
                     engine.store.select_debtors, self.campaign.id, self.campaign.spec, engine.clock()
@@ -453,7 +501,7 @@ class CampaignRunner:
                 await self._say("кампания на паузе")
                 await self._sleep(poll)
                 continue
-            if not engine.ami.connected.is_set():
+            if not engine.may_dial():
                 await self._say("ожидание Asterisk (нет связи с AMI)")
                 await self._sleep(poll)
                 continue
@@ -461,34 +509,39 @@ class CampaignRunner:
                 await self._say(f"все линии заняты ({self.slots.used} из {self.slots.limit})")
                 if not await self._wait_for_slot():
                     continue
-            # Holding a slot from here.
-            if not await self._wait_for_token():
-                await self.slots.release()
-                continue
-            result = await engine.db(engine.store.claim, self.campaign, engine.clock())
-            if isinstance(result, Nothing):
-                await self.slots.release()
-                await self._say(result.reason)
-                wait = poll
-                if result.next_due is not None:
-                    wait = min(poll * 2, max(0.05, (result.next_due - engine.clock()).total_seconds()))
-                await self._sleep(wait)
-                continue
-            while not self.bucket.try_take(loop.time()):  # the rate was lowered while we claimed
-                await self._sleep(self.bucket.wait(loop.time()))
-            if self._freed_at is not None:
-                engine.metrics.refill_latency.append(loop.time() - self._freed_at)
-                self._freed_at = None
-            self.in_flight += 1
-            engine.metrics.max_in_flight = max(engine.metrics.max_in_flight, engine.in_flight + 1)
-            await self._say("идёт обзвон")
-            task = engine.spawn(self._call(result, self.campaign.spec))
-            task.is_call = True  # type: ignore[attr-defined]
+            await self._dial_one()
+
+    async def _dial_one(self) -> None:
+        """Holding a channel: wait for the rate, claim a due debtor, originate. Releases the channel on
+        every path that does not place a call (a placed call releases it when its outcome is written)."""
+        engine = self.engine
+        loop = asyncio.get_running_loop()
+        if not await self._wait_for_token() or not engine.may_dial():
+            await self.slots.release()
+            return
+        result = await engine.db(engine.store.claim, self.campaign, engine.clock())
+        if isinstance(result, Nothing):
+            await self.slots.release()
+            await self._say(result.reason)
+            wait = engine.settings.engine.poll_interval
+            if result.next_due is not None:
+                wait = min(wait * 2, max(0.05, (result.next_due - engine.clock()).total_seconds()))
+            await self._sleep(wait)
+            return
+        engine._claimed.add(result.attempt_id)
+        await self._take_token()
+        if self._freed_at is not None:
+            engine.metrics.refill_latency.append(loop.time() - self._freed_at)
+            self._freed_at = None
+        self.in_flight += 1
+        engine.metrics.max_in_flight = max(engine.metrics.max_in_flight, engine.in_flight + 1)
+        task = engine.spawn(self._call(result, self.campaign.spec))
+        task.is_call = True  # type: ignore[attr-defined]
+        await self._say("идёт обзвон")
 
     async def _wait_for_slot(self) -> bool:
         """Wait for a free channel (True: we hold it), or for a campaign change (False)."""
         acquire = asyncio.ensure_future(self.slots.acquire())
-        self.wake.clear()
         woke = asyncio.ensure_future(self.wake.wait())
         await asyncio.wait(
             {acquire, woke}, timeout=REASON_REFRESH_SECONDS, return_when=asyncio.FIRST_COMPLETED
@@ -501,16 +554,21 @@ class CampaignRunner:
         return acquire.done() and not acquire.cancelled() and acquire.exception() is None
 
     async def _wait_for_token(self) -> bool:
-        """Sleep until the rate allows a call (re-reading the rate at least every 0.5 s)."""
+        """Sleep until the rate allows a call; False when something changed meanwhile (look again)."""
         loop = asyncio.get_running_loop()
-        while not self.stopping:
-            delay = self.bucket.wait(loop.time())
-            if delay <= 0:
-                return True
-            await self._sleep(min(delay, 0.5))
-            if self.campaign.state != "running":
-                return False
-        return False
+        delay = self.bucket.wait(loop.time())
+        if delay > 0:
+            await self._sleep(delay)
+        return not self.wake.is_set() and not self.stopping and self.bucket.wait(loop.time()) <= 0
+
+    async def _take_token(self) -> None:
+        """Take the token right before the Originate (if the rate was lowered while we claimed, wait)."""
+        loop = asyncio.get_running_loop()
+        for _ in range(1000):
+            if self.bucket.try_take(loop.time()):
+                return
+            await asyncio.sleep(self.bucket.wait(loop.time()))
+        raise RuntimeError("the token bucket never refilled")  # pragma: no cover - rate > 0 always refills
 
     async def _call(self, ticket: Ticket, spec: CampaignSpec) -> None:
         try:

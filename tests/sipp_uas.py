@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 SIPP_SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "sipp"
+OUR_SCENARIOS = Path(__file__).resolve().parent / "fixtures" / "sipp"  # e.g. uas_ring_no_answer.xml
 SIPP_PORT = 5070
 
 
@@ -22,7 +23,7 @@ def start_uas(scenario: str, duration_ms: int, calls: int = 1) -> subprocess.Pop
     command = [
         binary,
         "-sf",
-        str(SIPP_SCENARIOS / scenario),
+        str(OUR_SCENARIOS / scenario if (OUR_SCENARIOS / scenario).exists() else SIPP_SCENARIOS / scenario),
         "-i",
         "127.0.0.1",
         "-p",

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -198,7 +203,7 @@ async def test_the_rate_limit_holds(
     elapsed = time.monotonic() - started
     times = sorted(as_utc(a.started_at).timestamp() for a in attempts(storage))
     assert len(times) == 10
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.5 - 0.02, gaps
     assert (times[-1] - times[0]) / 9 == pytest.approx(0.5, rel=0.05)
     assert elapsed >= 4.5
@@ -244,3 +249,139 @@ async def test_a_busy_number_is_retried_on_schedule(
     assert 2.0 <= (starts[2] - ends[1]).total_seconds() <= 3.5
     (entry,) = queue(storage)
     assert (entry.state, entry.streak, entry.attempts) == ("done", 3, 3)
+
+
+def engine_process(settings: Settings, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """`upravdolg run` in its own process (so it can be killed with SIGKILL)."""
+    env = {**os.environ, "UPRAVDOLG_DATABASE_URL": settings.database.url}
+    with (tmp_path / "engine.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dialer", "run"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+
+
+async def wait_for(predicate: Any, limit: float, what: str) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def overlapping(made: Sequence[CallAttempt]) -> list[tuple[str, str]]:
+    """Pairs of attempts to the same debtor that were live at the same time."""
+    found = []
+    for a in made:
+        for b in made:
+            if a.id < b.id and a.debtor_id == b.debtor_id:
+                a_end = as_utc(a.ended_at) if a.ended_at else datetime.max.replace(tzinfo=UTC)
+                b_end = as_utc(b.ended_at) if b.ended_at else datetime.max.replace(tzinfo=UTC)
+                if as_utc(a.started_at) < b_end and as_utc(b.started_at) < a_end:
+                    found.append((a.id, b.id))
+    return found
+
+
+async def test_kill_9_mid_campaign_then_restart(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    # 7 rings until the dial timeout (its call survives the engine); 0 answers and listens (its IVR session
+    # dies with the engine, so Asterisk ends that call).
+    load_debtors(storage, tmp_path, ["+79125550607", "+79125550600"])
+    start_campaign(storage, dial_timeout="15s", retry={**NO_RETRIES, "no_answer": ["1h"]})
+    process = engine_process(settings, tmp_path)
+    try:
+        await wait_for(
+            lambda: sum(1 for a in attempts(storage) if a.state == "up") == 1 and len(attempts(storage)) == 2,
+            30,
+            "one call ringing and one answered",
+        )
+        await asyncio.sleep(1.0)
+    finally:
+        process.kill()
+        process.wait(10)
+    assert all(a.state in {"dialling", "up"} for a in attempts(storage)), "the engine died mid-call"
+    await asyncio.sleep(1.0)
+    engine = make_engine_service(settings, storage)
+    await run_until_idle(engine, limit=60)
+    made = attempts(storage)
+    ringing = [a for a in made if a.number.endswith("7")]
+    answered = [a for a in made if a.number.endswith("0")]
+    assert [(a.outcome, a.state) for a in ringing] == [("no_answer", "ended")], "adopted, finished once"
+    assert ringing[0].ended_at is not None and ringing[0].hangup_cause is not None
+    # The answered call ended with its IVR session: lost (or, if still up, adopted and ended as partial),
+    # then dialled again as a fresh attempt that heard the message.
+    assert answered[0].outcome in {"lost", "partial"}
+    assert answered[-1].outcome == "heard_full" and len(answered) == 2
+    if answered[0].outcome == "lost":
+        assert not answered[0].counts_as_contact
+    assert overlapping(made) == [], "no debtor ever had two live calls"
+    assert all(a.state in {"ended", "lost"} for a in made)
+    assert sandbox.cli("core show channels count").startswith("0 active channels")
+
+
+async def test_asterisk_dies_mid_campaign_and_comes_back(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    load_debtors(storage, tmp_path, ["+79125550700", "+79125550710", "+79125550720"])
+    name = start_campaign(storage, max_channels=2)
+    engine = make_engine_service(settings, storage)
+    stop = asyncio.Event()
+    running = asyncio.create_task(engine.run(stop=stop))
+    try:
+        await wait_for(lambda: sum(1 for a in attempts(storage) if a.state == "up") == 2, 30, "two calls up")
+        pid = sandbox.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # no Hangup events: the two calls just vanish
+        await wait_for(lambda: not engine.ami.connected.is_set(), 20, "the engine to notice")
+        await asyncio.sleep(1.5)
+        status = campaign_status(storage.sessions, storage.organisation_id, name, datetime.now(UTC))
+        assert status["reason"] == "ожидание Asterisk (нет связи с AMI)"
+        assert status["in_flight"] == 2
+        await asyncio.to_thread(sandbox.down)  # what is left in the chroot
+        await asyncio.to_thread(sandbox.up)
+        await wait_for(
+            lambda: sum(1 for a in attempts(storage) if a.outcome == "heard_full") == 3,
+            90,
+            "every debtor heard",
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 60)
+    made = attempts(storage)
+    lost = [a for a in made if a.outcome == "lost"]
+    assert len(lost) == 2 and not any(a.counts_as_contact for a in lost)
+    assert len(made) == 5 and overlapping(made) == []
+    assert all(a.state in {"ended", "lost"} for a in made)
+    assert engine.ami.reconnects >= 1
+
+
+SIPP_CASES = {
+    "answer-then-bye": ("uas_answer_wait_bye.xml", 3000, "partial", (2.7, 3.5)),
+    "486-busy": ("uas_reject.xml", 500, "busy", None),
+    "no-answer": ("uas_ring_no_answer.xml", 0, "no_answer", None),
+}
+
+
+@pytest.mark.parametrize("case", list(SIPP_CASES))
+async def test_over_a_pjsip_trunk_to_sipp(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path, *, sipp: Any, case: str
+) -> None:
+    scenario, duration_ms, outcome, heard = SIPP_CASES[case]
+    load_debtors(storage, tmp_path, ["+79125550901"])
+    process = sipp(scenario, duration_ms)
+    await asyncio.sleep(0.5)  # SIPp listening
+    start_campaign(storage, trunk="sipp", dial_timeout="5s")
+    await run_until_idle(make_engine_service(settings, storage), limit=60)
+    (attempt,) = attempts(storage)
+    assert (attempt.outcome, attempt.dial_string) == (outcome, "PJSIP/79125550901@sipp")
+    if heard is None:
+        assert attempt.answered_at is None
+    else:
+        assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1]
+    process.wait(10)
+    assert process.returncode == 0, "SIPp saw the call it expected"
