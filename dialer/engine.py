@@ -24,9 +24,10 @@ import logging
 import socket
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
+
+from aiohttp import web
 
 from dialer.agi_server import FastAgiServer
 from dialer.ami import AmiClient, OriginateRequest
@@ -35,6 +36,7 @@ from dialer.campaign_store import CampaignStore, Nothing, RunningCampaign, Ticke
 from dialer.core.call_state import Call, CallState
 from dialer.core.call_tracker import CallTracker
 from dialer.core.campaign_progress import ListenReport, attempt_outcome
+from dialer.core.metrics import EngineMetrics, render
 from dialer.core.outcomes import NetworkOutcome, network_outcome
 from dialer.core.pacing import TokenBucket
 from dialer.core.retry_policy import AttemptOutcome
@@ -84,17 +86,6 @@ class Slots:
             self._changed.notify_all()
 
 
-@dataclass
-class Metrics:
-    """Counters for /metrics and the benchmarks."""
-
-    outcomes: dict[str, int] = field(default_factory=dict)
-    originate_latency: list[float] = field(default_factory=list)  # Originate sent → accepted, seconds
-    refill_latency: list[float] = field(default_factory=list)  # a slot freed → the next Originate, seconds
-    placed: int = 0
-    max_in_flight: int = 0
-
-
 class Engine:
     def __init__(
         self,
@@ -109,7 +100,7 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.tracker = CallTracker()
-        self.metrics = Metrics()
+        self.metrics = EngineMetrics()
         self.runners: dict[int, CampaignRunner] = {}
         self._settled: dict[str, asyncio.Future[Call]] = {}
         self._reports: dict[str, asyncio.Future[ListenReport]] = {}
@@ -214,7 +205,7 @@ class Engine:
             if (reply.get("Response") or "").lower() != "success":
                 await self._not_placed(attempt_id, f"Originate refused: {reply.get('Message') or reply.name}")
                 return None
-            self.metrics.originate_latency.append(loop.time() - started)
+            self.metrics.originate_latency.observe(loop.time() - started)
             self.metrics.placed += 1
             logger.info("originated %s to %s", attempt_id, mask_number(ticket.number), extra=log_extra)
             limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
@@ -254,7 +245,7 @@ class Engine:
             self.store.finish, attempt_id, call, outcome, report, now=self.clock(), spec=spec
         )
         if progress is not None:
-            self.metrics.outcomes[outcome.value] = self.metrics.outcomes.get(outcome.value, 0) + 1
+            self.metrics.count_outcome(outcome.value)
         logger.info(
             "attempt %s ended: %s%s",
             attempt_id,
@@ -266,6 +257,7 @@ class Engine:
 
     async def _not_placed(self, attempt_id: str, detail: str) -> None:
         self.tracker.forget(attempt_id)
+        self.metrics.not_placed += 1
         logger.warning("attempt %s not placed: %s", attempt_id, detail, extra={"attempt_id": attempt_id})
         await self.db(self.store.not_placed, attempt_id, detail, self.clock(), NOT_PLACED_RETRY)
 
@@ -336,6 +328,7 @@ class Engine:
         stop = stop or asyncio.Event()
         ami_stop = asyncio.Event()
         await self.agi.start()
+        metrics_site = await self._start_metrics()
         ami_task = asyncio.ensure_future(self.ami.run(ami_stop))
         pump = asyncio.ensure_future(self._pump())
         try:
@@ -357,7 +350,35 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(ami_task, 5)
             await self.agi.close()
+            if metrics_site is not None:
+                await metrics_site.cleanup()
             self._db_pool.shutdown(wait=True)
+
+    def metrics_text(self) -> str:
+        return render(
+            self.metrics,
+            in_flight=self.in_flight,
+            in_flight_by_campaign={r.campaign.name: r.in_flight for r in self.runners.values()},
+            ami_connected=self.ami.connected.is_set(),
+            ami_reconnects=self.ami.reconnects,
+        )
+
+    async def _start_metrics(self) -> web.AppRunner | None:
+        """Prometheus ``/metrics`` on ``engine.metrics_host:metrics_port`` (port 0: off)."""
+        settings = self.settings.engine
+        if not settings.metrics_port:
+            return None
+
+        async def metrics(_request: web.Request) -> web.Response:
+            return web.Response(text=self.metrics_text(), content_type="text/plain", charset="utf-8")
+
+        app = web.Application()
+        app.router.add_get("/metrics", metrics)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port, reuse_address=True).start()
+        logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+        return runner
 
     def may_dial(self) -> bool:
         """Only on a connection whose calls have been reconciled (so a claim never races a reconcile)."""
@@ -466,6 +487,11 @@ class CampaignRunner:
             self._selected_at = 0.0
         self.wake.set()
 
+    @property
+    def reason(self) -> str:
+        """What the runner last told supervisors."""
+        return self._reason
+
     def stop(self) -> None:
         self.stopping = True
         self.wake.set()
@@ -531,7 +557,7 @@ class CampaignRunner:
         engine._claimed.add(result.attempt_id)
         await self._take_token()
         if self._freed_at is not None:
-            engine.metrics.refill_latency.append(loop.time() - self._freed_at)
+            engine.metrics.refill_latency.observe(loop.time() - self._freed_at)
             self._freed_at = None
         self.in_flight += 1
         engine.metrics.max_in_flight = max(engine.metrics.max_in_flight, engine.in_flight + 1)

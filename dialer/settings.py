@@ -130,6 +130,9 @@ class EngineSettings(_Section):
     report_grace: float = Field(default=3.0, gt=0, le=30)
     # Extra time beyond dial timeout + message for a call to end before it is declared lost, seconds.
     call_margin: float = Field(default=900.0, gt=0)
+    # Prometheus /metrics of `upravdolg run` (port 0: no endpoint).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
 
 
 class IvrSettings(_Section):

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -238,9 +239,16 @@ async def test_a_busy_number_is_retried_on_schedule(
             await asyncio.sleep(0.1)
             if len(attempts(storage)) == 3 and attempts(storage)[-1].state == "ended":
                 break
+        await asyncio.sleep(0.2)
+        port = settings.engine.metrics_port
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert response.status == 200
+            scraped = (await response.text()).splitlines()
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
+    assert 'upravdolg_calls_total{outcome="busy"} 3' in scraped
+    assert "upravdolg_calls_placed_total 3" in scraped and "upravdolg_ami_connected 1" in scraped
     made = attempts(storage)
     assert [a.outcome for a in made] == ["busy", "busy", "busy"]
     starts = [as_utc(a.started_at) for a in made]
@@ -385,3 +393,44 @@ async def test_over_a_pjsip_trunk_to_sipp(
         assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1]
     process.wait(10)
     assert process.returncode == 0, "SIPp saw the call it expected"
+
+
+async def test_changes_to_a_running_campaign_apply_within_a_second(
+    sandbox: Sandbox, settings: Settings, storage: Storage, tmp_path: Path
+) -> None:
+    load_debtors(storage, tmp_path, [f"+791255511{i:02d}" for i in range(0, 100, 10)])  # all stay on the line
+    name = start_campaign(storage, max_channels=1, calls_per_second=20.0)
+    engine = make_engine_service(settings, storage)
+    stop = asyncio.Event()
+    running = asyncio.create_task(engine.run(stop=stop))
+
+    def live() -> int:
+        return sum(1 for a in attempts(storage) if a.state in {"dialling", "up"})
+
+    try:
+        await wait_for(lambda: live() == 1, 20, "the first call")
+        await asyncio.sleep(1.0)
+        assert live() == 1, "one channel"
+        spec = parse_spec(
+            {"name": name, "max_channels": 3, "calls_per_second": 20.0, "dial_timeout": "6s",
+             "window": ALWAYS, "retry": NO_RETRIES},
+            source="test",
+        )  # fmt: skip
+        apply_spec(storage.sessions, storage.organisation_id, spec, datetime.now(UTC))
+        changed = time.monotonic()
+        await wait_for(lambda: live() == 3, 5, "three channels")
+        assert time.monotonic() - changed <= 1.2
+        set_state(storage.sessions, storage.organisation_id, name, "paused", datetime.now(UTC))
+        paused = datetime.now(UTC)
+        await asyncio.sleep(1.0)
+        placed_before = len(attempts(storage))
+        await asyncio.sleep(12.0)  # the three calls end (10.6 s message); nothing new may start
+        assert live() == 0
+        assert len(attempts(storage)) == placed_before
+        late = [a for a in attempts(storage) if as_utc(a.started_at) > paused + timedelta(seconds=1)]
+        assert late == [], "no call started more than 1 s after the pause"
+        status = campaign_status(storage.sessions, storage.organisation_id, name, datetime.now(UTC))
+        assert (status["state"], status["reason"]) == ("paused", "кампания на паузе")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 60)

@@ -1,0 +1,164 @@
+"""One measured run of the campaign engine against the sandbox, in its own process (its own CPU and RSS).
+
+    python -m bench.engine_child channels|rate|soak DATABASE_URL COUNT
+
+* ``channels``: COUNT debtors whose simulated callee answers and hangs up after 3 s; 10 channels, a rate
+  that never binds. Samples the engine's calls in progress every 10 ms while work is due, and Asterisk's
+  own channel list (a second AMI session) for overshoot.
+* ``rate``: COUNT debtors whose callee is congested at once; 50 channels, 5 calls/s. The achieved rate
+  comes from the attempts' start times.
+* ``soak``: the database already holds the debtors (e.g. a million); the engine selects them all and calls
+  at 10 calls/s on 10 channels for 20 s, then stops. Reports peak RSS.
+
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.registry_child import peak_rss_mb
+from db.models import CallAttempt
+from debtors.registry_import import import_debtors
+from dialer.ami import AmiClient
+from dialer.bootstrap import Storage, make_engine_service, open_storage
+from dialer.campaign_spec import parse_spec
+from dialer.campaigns import apply_spec, set_state
+from dialer.engine import Engine
+from dialer.settings import Settings, load_settings
+
+ALWAYS = {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"}
+SOAK_SECONDS = 20.0
+
+
+def _load(storage: Storage, count: int, last_digit: str, folder: Path) -> None:
+    lines = ["Лицевой счёт;ФИО;Сумма задолженности;Телефон"]
+    lines += [f"{200000 + i};Должник {i};5000,00;+79125{i:05d}{last_digit}" for i in range(count)]
+    path = folder / f"bench_{last_digit}_{count}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_debtors(storage.sessions, storage.organisation_id, path, now=datetime.now(UTC))
+
+
+def _campaign(storage: Storage, **fields: Any) -> None:
+    spec = parse_spec(
+        {"name": "bench", "trunk": "sim", "dial_timeout": "6s", "window": ALWAYS,
+         "retry": {"busy": [], "no_answer": [], "congestion": [], "partial": []}, **fields},
+        source="bench",
+    )  # fmt: skip
+    apply_spec(storage.sessions, storage.organisation_id, spec, datetime.now(UTC))
+    set_state(storage.sessions, storage.organisation_id, "bench", "running", datetime.now(UTC))
+
+
+async def _watch_asterisk(settings: Settings, peak: list[int], stop: asyncio.Event) -> None:
+    client = AmiClient(settings.ami, settings.ami.read_secret())
+    await client.connect()
+    try:
+        while not stop.is_set():
+            channels = await client.live_channels()
+            calls = sum(1 for uid in channels if uid.startswith("ud-") and not uid.endswith("-b"))
+            peak[0] = max(peak[0], calls)
+            await asyncio.sleep(0.05)
+    finally:
+        await client.close()
+
+
+async def _channels(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
+    _load(storage, count, "4", Path(settings.sandbox.cache_dir))
+    _campaign(storage, max_channels=10, calls_per_second=100.0)
+    engine = make_engine_service(settings, storage)
+    samples: list[int] = []
+    stop = asyncio.Event()
+    peak = [0]
+
+    async def sample() -> None:
+        # While work is due: from the first call until no debtor is left to claim (then channels drain).
+        while not stop.is_set() and not _drained(engine):
+            if engine.metrics.placed:
+                samples.append(engine.in_flight)
+            await asyncio.sleep(0.01)
+
+    watcher = asyncio.create_task(_watch_asterisk(settings, peak, stop))
+    sampler = asyncio.create_task(sample())
+    cpu, wall = time.process_time(), time.monotonic()
+    await engine.run(until_idle=True)
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    stop.set()
+    for task in (watcher, sampler):
+        with contextlib.suppress(Exception):
+            await task
+    calls = engine.metrics.placed
+    return {
+        "calls": calls,
+        "seconds": wall,
+        "busy_share": (sum(samples) / len(samples) / 10) if samples else 0.0,
+        "asterisk_peak_calls": peak[0],
+        "engine_peak_calls": engine.metrics.max_in_flight,
+        "cpu_ms_per_call": cpu * 1000 / max(1, calls),
+        "refill_p50_ms": engine.metrics.refill_latency.percentile(0.5) * 1000,
+        "refill_p95_ms": engine.metrics.refill_latency.percentile(0.95) * 1000,
+        "originate_p95_ms": engine.metrics.originate_latency.percentile(0.95) * 1000,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _drained(engine: Engine) -> bool:
+    """True once no runner found a due debtor any more (the queue is empty: channels only drain now)."""
+    return any(r.reason.startswith("нет должников") for r in engine.runners.values())
+
+
+async def _rate(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
+    _load(storage, count, "8", Path(settings.sandbox.cache_dir))
+    _campaign(storage, max_channels=50, calls_per_second=5.0)
+    engine = make_engine_service(settings, storage)
+    cpu = time.process_time()
+    await engine.run(until_idle=True)
+    cpu = time.process_time() - cpu
+    with storage.sessions() as session:
+        starts = sorted(t.timestamp() for t in session.scalars(select(CallAttempt.started_at)))
+    span = starts[-1] - starts[0] if len(starts) > 1 else float("nan")
+    return {
+        "calls": len(starts),
+        "achieved_cps": (len(starts) - 1) / span,
+        "cpu_ms_per_call": cpu * 1000 / max(1, len(starts)),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+async def _soak(settings: Settings, storage: Storage) -> dict[str, float]:
+    _campaign(storage, max_channels=10, calls_per_second=10.0)
+    engine = make_engine_service(settings, storage)
+    stop = asyncio.Event()
+    running = asyncio.create_task(engine.run(stop=stop))
+    started = time.monotonic()
+    for _ in range(int(SOAK_SECONDS * 10)):  # selecting a million debtors takes a while
+        if engine.metrics.placed > 0:
+            break
+        await asyncio.sleep(0.1)
+    first_call = time.monotonic() - started
+    await asyncio.sleep(SOAK_SECONDS)
+    stop.set()
+    await asyncio.wait_for(running, 120)
+    return {"calls": engine.metrics.placed, "first_call_s": first_call, "peak_rss_mb": peak_rss_mb()}
+
+
+def main(scenario: str, url: str, count: int) -> dict[str, float]:
+    settings = load_settings(environ={"UPRAVDOLG_DATABASE_URL": url, "UPRAVDOLG_LOG_LEVEL": "WARNING"})
+    with open_storage(settings) as storage:
+        if scenario == "channels":
+            return asyncio.run(_channels(settings, storage, count))
+        if scenario == "rate":
+            return asyncio.run(_rate(settings, storage, count))
+        return asyncio.run(_soak(settings, storage))
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(main(sys.argv[1], sys.argv[2], int(sys.argv[3]))) + "\n")
