@@ -9,6 +9,7 @@ Each scenario runs the engine in its own process (bench/engine_child.py).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,8 +17,9 @@ import sys
 from pathlib import Path
 
 from bench import registry_data
+from dialer.ami import AmiClient
 from dialer.sandbox import Sandbox
-from dialer.settings import load_settings
+from dialer.settings import Settings, load_settings
 
 CALLS = int(os.environ.get("UPRAVDOLG_BENCH_CALLS", "60"))
 BIG = int(os.environ.get("UPRAVDOLG_BENCH_ROWS", "1000000"))
@@ -28,6 +30,28 @@ def _child(module: str, *args: str) -> dict[str, float]:
         [sys.executable, "-m", module, *args], capture_output=True, text=True, check=True, timeout=3600
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+async def _watched(args: list[str], settings: Settings) -> tuple[dict[str, float], int]:
+    """Run a child while polling Asterisk's channel list (CoreShowChannels) on our own AMI session."""
+    client = AmiClient(settings.ami, settings.ami.read_secret())
+    await client.connect()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.engine_child", *args, stdout=asyncio.subprocess.PIPE
+    )
+    output = asyncio.ensure_future(child.communicate())
+    peak = 0
+    try:
+        while not output.done():
+            channels = await client.live_channels()
+            peak = max(peak, sum(1 for uid in channels if uid.startswith("ud-") and not uid.endswith("-b")))
+            await asyncio.sleep(0.05)
+    finally:
+        await client.close()
+    stdout, _ = await output
+    if child.returncode != 0:
+        raise RuntimeError(f"bench.engine_child {args[0]} failed ({child.returncode})")
+    return dict(json.loads(stdout.decode().strip().splitlines()[-1])), peak
 
 
 def _fresh(path: Path) -> str:
@@ -43,12 +67,14 @@ def run() -> dict[str, float]:
     Sandbox(settings).up()
     folder = Path(os.environ.get("UPRAVDOLG_BENCH_DATA", "/var/cache/upravdolg/bench"))
     folder.mkdir(parents=True, exist_ok=True)
-    channels = _child("bench.engine_child", "channels", _fresh(folder / "engine_channels.db"), str(CALLS))
+    channels, asterisk_peak = asyncio.run(
+        _watched(["channels", _fresh(folder / "engine_channels.db"), str(CALLS)], settings)
+    )
     rate = _child("bench.engine_child", "rate", _fresh(folder / "engine_rate.db"), str(CALLS))
     figures = {
         "channel_bound_calls": channels["calls"],
         "busy_channels_share": channels["busy_share"],
-        "max_channels_overshoot": max(channels["asterisk_peak_calls"], channels["engine_peak_calls"]) - 10,
+        "max_channels_overshoot": max(asterisk_peak, channels["engine_peak_calls"]) - 10,
         "cpu_ms_per_call": max(channels["cpu_ms_per_call"], rate["cpu_ms_per_call"]),
         "refill_p50_ms": channels["refill_p50_ms"],
         "refill_p95_ms": channels["refill_p95_ms"],

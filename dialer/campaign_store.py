@@ -11,10 +11,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import CallAttempt, Campaign, CampaignDebtor, Debtor, DoNotCall, Phone
@@ -23,12 +37,116 @@ from dialer.core.call_state import Call
 from dialer.core.campaign_progress import ListenReport, Progress, after_attempt
 from dialer.core.contact_caps import CapRules
 from dialer.core.dialstring import dial_string
-from dialer.core.eligibility import Candidate, Dial, DialRules, Later, Never, Selection, decide
-from dialer.core.retry_policy import AttemptOutcome
+from dialer.core.eligibility import Candidate, Dial, DialRules, Later, Selection, decide
+from dialer.core.retry_policy import AttemptOutcome, RetryPolicy
 
 LIVE_STATES = ("dialling", "up")
 CONTACT_LOOKBACK = timedelta(days=32)
-CLAIM_BATCH = 20  # candidates examined per claim when some are not eligible now
+CLAIM_BATCH = 5  # candidates examined per claim when some are not eligible now
+SELECT_SLICE = 50_000  # debtor ids per transaction when a campaign takes in debtors
+CAMPAIGN_DEBTORS: Table = CampaignDebtor.__table__  # type: ignore[assignment]
+CALL_ATTEMPTS: Table = CallAttempt.__table__  # type: ignore[assignment]
+DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
+PHONES: Table = Phone.__table__  # type: ignore[assignment]
+DO_NOT_CALL: Table = DoNotCall.__table__  # type: ignore[assignment]
+
+# The hot-path statements, built once: constructing a statement costs more than running it (SQLAlchemy's
+# coercions and cache keys), and these run for every call.
+_Q, _C = CAMPAIGN_DEBTORS, CALL_ATTEMPTS
+_CLAIM = (
+    select(_Q.c.id, _Q.c.debtor_id, _Q.c.attempts)
+    .where(
+        _Q.c.campaign_id == bindparam("campaign"),
+        _Q.c.state == "due",
+        _Q.c.next_attempt_at <= bindparam("now", type_=_Q.c.next_attempt_at.type),
+    )
+    .order_by(_Q.c.next_attempt_at, _Q.c.id)
+    .limit(CLAIM_BATCH)
+    .with_for_update(skip_locked=True)
+)
+_NEXT_DUE = select(func.min(_Q.c.next_attempt_at)).where(
+    _Q.c.campaign_id == bindparam("campaign"), _Q.c.state == "due"
+)
+_DEBTOR_FACTS = select(
+    DEBTORS.c.status,
+    DEBTORS.c.debt,
+    DEBTORS.c.months_overdue,
+    DEBTORS.c.district,
+    DEBTORS.c.ownership,
+    DEBTORS.c.timezone,
+    select(DO_NOT_CALL.c.id).where(DO_NOT_CALL.c.debtor_id == bindparam("debtor")).limit(1).scalar_subquery(),
+).where(DEBTORS.c.id == bindparam("debtor"))
+_PHONES = (
+    select(PHONES.c.id, PHONES.c.e164, DO_NOT_CALL.c.id)
+    .outerjoin(
+        DO_NOT_CALL,
+        and_(DO_NOT_CALL.c.e164 == PHONES.c.e164, DO_NOT_CALL.c.organisation_id == bindparam("organisation")),
+    )
+    .where(
+        PHONES.c.debtor_id == bindparam("debtor"),
+        PHONES.c.callable.is_(True),
+        PHONES.c.e164.is_not(None),
+        PHONES.c.removed_at.is_(None),
+    )
+    .order_by(PHONES.c.id)
+)
+_RECENT_CALLS = select(
+    _C.c.state, _C.c.outcome, _C.c.counts_as_contact, _C.c.answered_at, _C.c.started_at, _C.c.ended_at
+).where(
+    _C.c.debtor_id == bindparam("debtor"),
+    or_(_C.c.started_at >= bindparam("since", type_=_C.c.started_at.type), _C.c.state.in_(LIVE_STATES)),
+)
+_INSERT_ATTEMPT = insert(_C)
+_MARK_CALLING = (
+    update(_Q)
+    .where(_Q.c.id == bindparam("b_id"))
+    .values(state="calling", attempts=bindparam("b_attempts"), last_attempt_at=bindparam("b_now"), note="")
+)
+_RESCHEDULE = (
+    update(_Q)
+    .where(_Q.c.id == bindparam("b_id"))
+    .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_at"), note=bindparam("b_note"))
+)
+_ANSWERED = (
+    update(_C)
+    .where(_C.c.id == bindparam("b_id"), _C.c.state == "dialling")
+    .values(state="up", answered_at=bindparam("b_at"))
+)
+_FINISH_FIND = (
+    select(_C.c.state, _C.c.campaign_debtor_id, _Q.c.streak_outcome, _Q.c.streak)
+    .outerjoin(_Q, _Q.c.id == _C.c.campaign_debtor_id)
+    .where(_C.c.id == bindparam("attempt"))
+    .with_for_update(of=_C)
+)
+_FINISH_QUEUE = (
+    update(_Q)
+    .where(_Q.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        next_attempt_at=bindparam("b_at"),
+        streak_outcome=bindparam("b_streak_outcome"),
+        streak=bindparam("b_streak"),
+        note=bindparam("b_note"),
+        last_outcome=bindparam("b_outcome"),
+    )
+)
+_FINISH_ATTEMPT = (
+    update(_C)
+    .where(_C.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        outcome=bindparam("b_outcome"),
+        ended_at=bindparam("b_ended"),
+        answered_at=func.coalesce(bindparam("b_answered", type_=_C.c.answered_at.type), _C.c.answered_at),
+        originate_reason=bindparam("b_reason"),
+        dial_status=bindparam("b_dial_status"),
+        hangup_cause=bindparam("b_cause"),
+        digits=bindparam("b_digits"),
+        heard_seconds=bindparam("b_heard"),
+        message_seconds=bindparam("b_message"),
+        counts_as_contact=bindparam("b_contact"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,25 +202,39 @@ class CampaignStore:
         worker: str,
     ) -> None:
         self.sessions = sessions
+        # The hot paths (once per call, or twice a second) use Core connections: an ORM Session costs
+        # more than the statements themselves here.
+        self.engine: Engine = sessions.kw["bind"]
         self.organisation_id = organisation_id
         self.zone = zone
         self.caps = caps
         self.worker = worker
+        self._specs: dict[str, CampaignSpec] = {}
+        self._policies: dict[CampaignSpec, RetryPolicy] = {}
 
     # -- campaigns ---------------------------------------------------------------------------------
     def running(self) -> list[RunningCampaign]:
         """Campaigns the engine works on: running ones, and paused ones (whose live calls it finishes)."""
-        with self.sessions() as session:
+        with self.engine.connect() as session:
             rows = session.execute(
                 select(Campaign.id, Campaign.name, Campaign.state, Campaign.revision, Campaign.spec).where(
                     Campaign.organisation_id == self.organisation_id,
                     Campaign.state.in_(("running", "paused")),
                 )
             ).all()
-        return [RunningCampaign(i, n, s, r, CampaignSpec.from_json(spec)) for i, n, s, r, spec in rows]
+        return [RunningCampaign(i, n, s, r, self._spec(spec)) for i, n, s, r, spec in rows]
+
+    def _spec(self, text: str) -> CampaignSpec:
+        """Parsed once per distinct definition (the engine reads its campaigns twice a second)."""
+        spec = self._specs.get(text)
+        if spec is None:
+            if len(self._specs) > 100:
+                self._specs.clear()
+            spec = self._specs[text] = CampaignSpec.from_json(text)
+        return spec
 
     def set_reason(self, campaign_id: int, reason: str, now: datetime) -> None:
-        with self.sessions.begin() as session:
+        with self.engine.begin() as session:
             session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id)
@@ -125,39 +257,36 @@ class CampaignStore:
             conditions.append(Debtor.district.in_(chosen.districts))
         if chosen.ownership:
             conditions.append(Debtor.ownership.in_(chosen.ownership))
-        rows = select(
-            literal(self.organisation_id),
-            literal(campaign_id),
-            Debtor.id,
-            literal("due"),
-            literal(now, CampaignDebtor.next_attempt_at.type),
-            literal(0),
-            literal(0),
-            literal(""),
-            literal(now, CampaignDebtor.added_at.type),
-        ).where(*conditions)
-        with self.sessions.begin() as session:
-            result = session.connection().execute(  # Core, not the ORM: its rowcount is the inserted rows
-                insert(CampaignDebtor).from_select(
-                    [
-                        "organisation_id",
-                        "campaign_id",
-                        "debtor_id",
-                        "state",
-                        "next_attempt_at",
-                        "attempts",
-                        "streak",
-                        "note",
-                        "added_at",
-                    ],
-                    rows,
-                )
+        columns = ["organisation_id", "campaign_id", "debtor_id", "state", "next_attempt_at", "attempts",
+                   "streak", "note", "added_at"]  # fmt: skip
+        with self.engine.connect() as connection:
+            top = connection.scalar(
+                select(func.max(Debtor.id)).where(Debtor.organisation_id == self.organisation_id)
             )
-            session.execute(update(Campaign).where(Campaign.id == campaign_id).values(selected_at=now))
-            return max(0, result.rowcount)
+        added = 0
+        # In slices of debtor ids, each its own short transaction: a million debtors never sit in one
+        # statement journal (memory) or hold the write lock for long.
+        for start in range(0, int(top or 0), SELECT_SLICE):
+            rows = select(
+                literal(self.organisation_id),
+                literal(campaign_id),
+                Debtor.id,
+                literal("due"),
+                literal(now, CampaignDebtor.next_attempt_at.type),
+                literal(0),
+                literal(0),
+                literal(""),
+                literal(now, CampaignDebtor.added_at.type),
+            ).where(*conditions, Debtor.id > start, Debtor.id <= start + SELECT_SLICE)
+            with self.engine.begin() as connection:
+                result = connection.execute(insert(CampaignDebtor).from_select(columns, rows))
+                added += max(0, result.rowcount)
+        with self.engine.begin() as connection:
+            connection.execute(update(Campaign).where(Campaign.id == campaign_id).values(selected_at=now))
+        return added
 
     def has_due_work(self, campaign_id: int, now: datetime) -> bool:
-        with self.sessions() as session:
+        with self.engine.connect() as session:
             found = session.execute(
                 select(CampaignDebtor.id)
                 .where(
@@ -174,36 +303,36 @@ class CampaignStore:
         """Claim the next due debtor that may be dialled now and record its attempt (state ``dialling``).
 
         Debtors that may not be dialled now are rescheduled (``Later``) or finished (``Never``) on the way.
+        Core statements, not ORM objects: this runs once per call and its cost is the engine's CPU per call.
         """
         rules = dial_rules(campaign.spec, self.caps)
         reasons: dict[str, int] = {}
-        with self.sessions.begin() as session:
-            claimed = session.scalars(
-                select(CampaignDebtor)
-                .where(
-                    CampaignDebtor.campaign_id == campaign.id,
-                    CampaignDebtor.state == "due",
-                    CampaignDebtor.next_attempt_at <= now,
-                )
-                .order_by(CampaignDebtor.next_attempt_at, CampaignDebtor.id)
-                .limit(CLAIM_BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for entry in claimed:
-                candidate, phones = self._candidate(session, entry, now)
+        with self.engine.begin() as session:
+            claimed = session.execute(_CLAIM, {"campaign": campaign.id, "now": now}).all()
+            for entry_id, debtor_id, attempts in claimed:
+                candidate, phones = self._candidate(session, debtor_id, attempts, now, rules.heard_full_pause)
                 decision = decide(candidate, now, rules)
                 if isinstance(decision, Dial):
-                    return self._start_attempt(session, campaign, entry, decision, phones=phones, now=now)
-                if isinstance(decision, Later):
-                    entry.next_attempt_at, entry.note = decision.at, decision.reason
-                elif isinstance(decision, Never):
-                    entry.state, entry.next_attempt_at, entry.note = "done", None, decision.reason
-                reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
-            next_due = session.scalar(
-                select(func.min(CampaignDebtor.next_attempt_at)).where(
-                    CampaignDebtor.campaign_id == campaign.id, CampaignDebtor.state == "due"
+                    return self._start_attempt(
+                        session,
+                        campaign,
+                        (entry_id, debtor_id, attempts),
+                        decision.number,
+                        phones=phones,
+                        now=now,
+                    )
+                later = isinstance(decision, Later)
+                session.execute(
+                    _RESCHEDULE,
+                    {
+                        "b_id": entry_id,
+                        "b_state": "due" if later else "done",
+                        "b_at": decision.at if isinstance(decision, Later) else None,
+                        "b_note": decision.reason,
+                    },
                 )
-            )
+                reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
+            next_due = session.scalar(_NEXT_DUE, {"campaign": campaign.id})
         if reasons:
             reason = max(reasons, key=lambda r: reasons[r])
         elif next_due is None:
@@ -213,121 +342,86 @@ class CampaignStore:
         return Nothing(reason, next_due)
 
     def _candidate(
-        self, session: Session, entry: CampaignDebtor, now: datetime
+        self, session: Connection, debtor_id: int, attempts: int, now: datetime, pause: timedelta
     ) -> tuple[Candidate, dict[str, int]]:
-        debtor = session.get_one(Debtor, entry.debtor_id)
-        blocked_numbers = set(
-            session.scalars(
-                select(DoNotCall.e164)
-                .where(DoNotCall.organisation_id == self.organisation_id, DoNotCall.e164.is_not(None))
-                .where(
-                    DoNotCall.e164.in_(
-                        select(Phone.e164).where(Phone.debtor_id == debtor.id, Phone.e164.is_not(None))
-                    )
-                )
-            )
-        )
+        """Everything eligibility needs, in three queries."""
+        status, debt, months, district, ownership, zone, debtor_blocked = session.execute(
+            _DEBTOR_FACTS, {"debtor": debtor_id}
+        ).one()
         phones: dict[str, int] = {}
-        for phone_id, e164 in session.execute(
-            select(Phone.id, Phone.e164)
-            .where(
-                Phone.debtor_id == debtor.id,
-                Phone.callable.is_(True),
-                Phone.e164.is_not(None),
-                Phone.removed_at.is_(None),
-            )
-            .order_by(Phone.id)
+        for phone_id, e164, dnc_id in session.execute(
+            _PHONES, {"debtor": debtor_id, "organisation": self.organisation_id}
         ):
-            if e164 and e164 not in blocked_numbers:
+            if e164 and dnc_id is None:
                 phones.setdefault(e164, phone_id)
-        debtor_blocked = (
-            session.execute(select(DoNotCall.id).where(DoNotCall.debtor_id == debtor.id).limit(1)).first()
-            is not None
-        )
-        contacts = tuple(
-            session.scalars(
-                select(func.coalesce(CallAttempt.answered_at, CallAttempt.started_at)).where(
-                    CallAttempt.debtor_id == debtor.id,
-                    CallAttempt.counts_as_contact.is_(True),
-                    CallAttempt.started_at >= now - CONTACT_LOOKBACK,
-                )
-            )
-        )
-        last_heard = session.scalar(
-            select(func.max(CallAttempt.ended_at)).where(
-                CallAttempt.debtor_id == debtor.id, CallAttempt.outcome == AttemptOutcome.HEARD_FULL.value
-            )
-        )
-        live = (
-            session.execute(
-                select(CallAttempt.id)
-                .where(CallAttempt.debtor_id == debtor.id, CallAttempt.state.in_(LIVE_STATES))
-                .limit(1)
-            ).first()
-            is not None
-        )
+        contacts: list[datetime] = []
+        last_heard: datetime | None = None
+        live = False
+        lookback = now - max(CONTACT_LOOKBACK, pause + timedelta(days=1))
+        for state, outcome, counts, answered_at, started_at, ended_at in session.execute(
+            _RECENT_CALLS, {"debtor": debtor_id, "since": lookback}
+        ):
+            live = live or state in LIVE_STATES
+            if counts:
+                contacts.append(_aware(answered_at or started_at))
+            if outcome == AttemptOutcome.HEARD_FULL.value and ended_at is not None:
+                ended = _aware(ended_at)
+                last_heard = ended if last_heard is None or ended > last_heard else last_heard
         candidate = Candidate(
-            status=debtor.status,
-            debt=debtor.debt,
-            months_overdue=debtor.months_overdue,
-            district=debtor.district,
-            ownership=debtor.ownership,
-            zone=ZoneInfo(debtor.timezone) if debtor.timezone else self.zone,
-            do_not_call=debtor_blocked,
+            status=status,
+            debt=Decimal(debt),
+            months_overdue=months,
+            district=district,
+            ownership=ownership,
+            zone=ZoneInfo(zone) if zone else self.zone,
+            do_not_call=debtor_blocked is not None,
             numbers=tuple(phones),
-            contacts=tuple(_aware(c) for c in contacts if c is not None),
-            last_heard_full_at=_aware(last_heard) if last_heard is not None else None,
+            contacts=tuple(contacts),
+            last_heard_full_at=last_heard,
             live_call=live,
-            attempts=entry.attempts,
+            attempts=attempts,
         )
         return candidate, phones
 
     def _start_attempt(
         self,
-        session: Session,
+        session: Connection,
         campaign: RunningCampaign,
-        entry: CampaignDebtor,
-        decision: Dial,
+        entry: tuple[int, int, int],
+        number: str,
         *,
         phones: dict[str, int],
         now: datetime,
     ) -> Ticket:
+        entry_id, debtor_id, attempts = entry
         attempt_id = f"ud-{uuid.uuid4().hex}"
-        target = dial_string(campaign.spec.trunk, decision.number)
-        session.add(
-            CallAttempt(
-                id=attempt_id,
-                organisation_id=self.organisation_id,
-                debtor_id=entry.debtor_id,
-                phone_id=phones[decision.number],
-                number=decision.number,
-                dial_string=target,
-                state="dialling",
-                started_at=now,
-                campaign_id=campaign.id,
-                campaign_debtor_id=entry.id,
-                worker=self.worker,
-                digits="",
-                detail="",
-                counts_as_contact=False,
-            )
+        target = dial_string(campaign.spec.trunk, number)
+        session.execute(
+            _INSERT_ATTEMPT,
+            {
+                "id": attempt_id,
+                "organisation_id": self.organisation_id,
+                "debtor_id": debtor_id,
+                "phone_id": phones[number],
+                "number": number,
+                "dial_string": target,
+                "state": "dialling",
+                "started_at": now,
+                "campaign_id": campaign.id,
+                "campaign_debtor_id": entry_id,
+                "worker": self.worker,
+                "digits": "",
+                "detail": "",
+                "counts_as_contact": False,
+            },
         )
-        entry.state, entry.attempts, entry.last_attempt_at, entry.note = (
-            "calling",
-            entry.attempts + 1,
-            now,
-            "",
-        )
-        return Ticket(attempt_id, entry.id, entry.debtor_id, decision.number, target)
+        session.execute(_MARK_CALLING, {"b_id": entry_id, "b_attempts": attempts + 1, "b_now": now})
+        return Ticket(attempt_id, entry_id, debtor_id, number, target)
 
     # -- outcomes ----------------------------------------------------------------------------------
     def answered(self, attempt_id: str, at: datetime) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(CallAttempt)
-                .where(CallAttempt.id == attempt_id, CallAttempt.state == "dialling")
-                .values(state="up", answered_at=at)
-            )
+        with self.engine.begin() as session:
+            session.execute(_ANSWERED, {"b_id": attempt_id, "b_at": at})
 
     def not_placed(self, attempt_id: str, detail: str, now: datetime, retry_in: timedelta) -> None:
         """Asterisk never took the call (AMI down, Originate refused): not a dialled attempt."""
@@ -354,42 +448,56 @@ class CampaignStore:
     ) -> Progress | None:
         """Record how an attempt ended and schedule the debtor's next one. Recorded once: a second call for
         the same attempt (e.g. a reconciliation racing the live event) changes nothing and returns None."""
-        with self.sessions.begin() as session:
-            attempt = session.get_one(CallAttempt, attempt_id, with_for_update=True)
-            if attempt.state not in LIVE_STATES:
+        with self.engine.begin() as session:
+            found = session.execute(_FINISH_FIND, {"attempt": attempt_id}).one_or_none()
+            if found is None or found.state not in LIVE_STATES:
                 return None
             ended = _from_epoch(call.ended_at) or now
-            attempt.state = "lost" if outcome is AttemptOutcome.LOST else "ended"
-            attempt.outcome = outcome.value
-            attempt.ended_at = ended
-            if call.answered_at is not None:
-                attempt.answered_at = _from_epoch(call.answered_at)
-            attempt.originate_reason = call.originate_reason
-            attempt.dial_status = call.dial_status
-            attempt.hangup_cause = call.hangup_cause
-            attempt.digits = (report.digits if report else "") or call.digits
-            if report is not None:
-                attempt.heard_seconds = report.heard_seconds
-                attempt.message_seconds = report.message_seconds
             progress: Progress | None = None
-            if attempt.campaign_debtor_id is not None:
-                entry = session.get_one(CampaignDebtor, attempt.campaign_debtor_id)
+            if found.campaign_debtor_id is not None:
                 progress = after_attempt(
-                    spec.retry_policy(),
+                    self._policy(spec),
                     outcome,
                     ended,
-                    streak_outcome=entry.streak_outcome,
-                    streak=entry.streak,
+                    streak_outcome=found.streak_outcome,
+                    streak=found.streak or 0,
                 )
-                entry.state, entry.next_attempt_at = progress.state, progress.next_attempt_at
-                entry.streak_outcome, entry.streak, entry.note = (
-                    progress.streak_outcome,
-                    progress.streak,
-                    progress.note,
+                session.execute(
+                    _FINISH_QUEUE,
+                    {
+                        "b_id": found.campaign_debtor_id,
+                        "b_state": progress.state,
+                        "b_at": progress.next_attempt_at,
+                        "b_streak_outcome": progress.streak_outcome,
+                        "b_streak": progress.streak,
+                        "b_note": progress.note,
+                        "b_outcome": outcome.value,
+                    },
                 )
-                entry.last_outcome = outcome.value
-                attempt.counts_as_contact = progress.counts_as_contact
+            session.execute(
+                _FINISH_ATTEMPT,
+                {
+                    "b_id": attempt_id,
+                    "b_state": "lost" if outcome is AttemptOutcome.LOST else "ended",
+                    "b_outcome": outcome.value,
+                    "b_ended": ended,
+                    "b_answered": _from_epoch(call.answered_at),
+                    "b_reason": call.originate_reason,
+                    "b_dial_status": call.dial_status,
+                    "b_cause": call.hangup_cause,
+                    "b_digits": ((report.digits if report else "") or call.digits)[:50],
+                    "b_heard": report.heard_seconds if report else None,
+                    "b_message": report.message_seconds if report else None,
+                    "b_contact": progress.counts_as_contact if progress else False,
+                },
+            )
             return progress
+
+    def _policy(self, spec: CampaignSpec) -> RetryPolicy:
+        policy = self._policies.get(spec)
+        if policy is None:
+            policy = self._policies[spec] = spec.retry_policy()
+        return policy
 
     def live_attempts(self, *, any_worker: bool = False) -> list[tuple[str, int | None]]:
         """(attempt id, campaign id) of this worker's calls the database believes are live."""

@@ -108,6 +108,7 @@ class Engine:
         self._was_connected = False
         self._reconciled_generation: int | None = None  # ami.reconnects when we last reconciled
         self._claimed: set[str] = set()  # attempts claimed by this process, not yet handed to place()
+        self._answered: set[str] = set()  # live calls whose answer is recorded
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="engine-db")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.agi = FastAgiServer(
@@ -161,7 +162,12 @@ class Engine:
                     self._resolve(call)
                 elif call.failed_without_channel:
                     loop.call_later(NO_CHANNEL_GRACE_SECONDS, self._settle_without_channel, call.call_id)
-                elif call.state is CallState.ANSWERED and call.answered_at is not None:
+                elif (
+                    call.state is CallState.ANSWERED
+                    and call.answered_at is not None
+                    and call.call_id not in self._answered
+                ):
+                    self._answered.add(call.call_id)  # recorded once, not on every later event of the call
                     answered_at = datetime.fromtimestamp(call.answered_at, self.clock().tzinfo)
                     self.spawn(self.db(self.store.answered, call.call_id, answered_at))
         finally:
@@ -218,6 +224,7 @@ class Engine:
         finally:
             self._settled.pop(attempt_id, None)
             self._reports.pop(attempt_id, None)
+            self._answered.discard(attempt_id)
             self.tracker.forget(attempt_id)
 
     async def _conclude(self, attempt_id: str, call: Call, spec: CampaignSpec) -> AttemptOutcome:
@@ -532,7 +539,7 @@ class CampaignRunner:
                 await self._sleep(poll)
                 continue
             if not self.slots.try_acquire():
-                await self._say(f"все линии заняты ({self.slots.used} из {self.slots.limit})")
+                await self._say("идёт обзвон")  # every channel is busy: that is calling, not a reason
                 if not await self._wait_for_slot():
                     continue
             await self._dial_one()
