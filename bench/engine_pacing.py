@@ -75,7 +75,9 @@ def run() -> dict[str, float]:
         "channel_bound_calls": channels["calls"],
         "busy_channels_share": channels["busy_share"],
         "max_channels_overshoot": max(asterisk_peak, channels["engine_peak_calls"]) - 10,
-        "cpu_ms_per_call": max(channels["cpu_ms_per_call"], rate["cpu_ms_per_call"]),
+        "cpu_ms_per_answered_call": channels["cpu_ms_per_call"],  # with its IVR session
+        "engine_main_thread_ms_per_call": channels["main_thread_cpu_ms_per_call"],
+        "cpu_ms_per_unanswered_call": rate["cpu_ms_per_call"],
         "refill_p50_ms": channels["refill_p50_ms"],
         "refill_p95_ms": channels["refill_p95_ms"],
         "originate_p95_ms": channels["originate_p95_ms"],
