@@ -2,10 +2,12 @@
 
     python -m bench.engine_child channels|rate|soak DATABASE_URL COUNT
 
-* ``channels``: COUNT debtors whose simulated callee answers and hangs up after 3 s; 10 channels, a rate
+The parent loads the debtors first (its own process: the engine's never imports the registry import).
+
+* ``channels``: debtors whose simulated callee answers and hangs up after 3 s; 10 channels, a rate
   that never binds. Samples the engine's calls in progress every 50 ms while work is due (the parent
   watches Asterisk's own channel list for overshoot, outside this process and its CPU figure).
-* ``rate``: COUNT debtors whose callee is congested at once; 50 channels, 5 calls/s. The achieved rate
+* ``rate``: debtors whose callee is congested at once; 50 channels, 5 calls/s. The achieved rate
   comes from the attempts' start times.
 * ``soak``: the database already holds the debtors (e.g. a million); the engine selects them all and calls
   at 10 calls/s on 10 channels for 20 s, then stops. Reports peak RSS.
@@ -21,14 +23,12 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from bench.registry_child import peak_rss_mb
+from bench.measure import peak_rss_mb
 from db.models import CallAttempt
-from debtors.registry_import import import_debtors
 from dialer.bootstrap import Storage, make_engine_service, open_storage
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, set_state
@@ -37,14 +37,6 @@ from dialer.settings import Settings, load_settings
 
 ALWAYS = {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"}
 SOAK_SECONDS = 20.0
-
-
-def _load(storage: Storage, count: int, last_digit: str, folder: Path) -> None:
-    lines = ["Лицевой счёт;ФИО;Сумма задолженности;Телефон"]
-    lines += [f"{200000 + i};Должник {i};5000,00;+79125{i:05d}{last_digit}" for i in range(count)]
-    path = folder / f"bench_{last_digit}_{count}.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    import_debtors(storage.sessions, storage.organisation_id, path, now=datetime.now(UTC))
 
 
 def _campaign(storage: Storage, **fields: Any) -> None:
@@ -58,7 +50,6 @@ def _campaign(storage: Storage, **fields: Any) -> None:
 
 
 async def _channels(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
-    _load(storage, count, "4", Path(settings.sandbox.cache_dir))
     _campaign(storage, max_channels=10, calls_per_second=100.0)
     engine = make_engine_service(settings, storage)
     samples: list[int] = []
@@ -99,7 +90,6 @@ def _drained(engine: Engine) -> bool:
 
 
 async def _rate(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
-    _load(storage, count, "8", Path(settings.sandbox.cache_dir))
     _campaign(storage, max_channels=50, calls_per_second=5.0)
     engine = make_engine_service(settings, storage)
     cpu = time.process_time()

@@ -54,6 +54,21 @@ async def _watched(args: list[str], settings: Settings) -> tuple[dict[str, float
     return dict(json.loads(stdout.decode().strip().splitlines()[-1])), peak
 
 
+def _debtors(folder: Path, count: int, last_digit: str) -> Path:
+    """A list whose simulated callees all behave alike (the number's last digit, asterisk_conf/README.md)."""
+    lines = ["Лицевой счёт;ФИО;Сумма задолженности;Телефон"]
+    lines += [f"{200000 + i};Должник {i};5000,00;+79125{i:05d}{last_digit}" for i in range(count)]
+    path = folder / f"engine_{last_digit}_{count}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _loaded(folder: Path, name: str, count: int, last_digit: str) -> str:
+    url = _fresh(folder / f"engine_{name}.db")
+    _child("bench.registry_child", "import", url, str(_debtors(folder, count, last_digit)))
+    return url
+
+
 def _fresh(path: Path) -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -68,9 +83,9 @@ def run() -> dict[str, float]:
     folder = Path(os.environ.get("UPRAVDOLG_BENCH_DATA", "/var/cache/upravdolg/bench"))
     folder.mkdir(parents=True, exist_ok=True)
     channels, asterisk_peak = asyncio.run(
-        _watched(["channels", _fresh(folder / "engine_channels.db"), str(CALLS)], settings)
+        _watched(["channels", _loaded(folder, "channels", CALLS, "4"), str(CALLS)], settings)
     )
-    rate = _child("bench.engine_child", "rate", _fresh(folder / "engine_rate.db"), str(CALLS))
+    rate = _child("bench.engine_child", "rate", _loaded(folder, "rate", CALLS, "8"), str(CALLS))
     figures = {
         "channel_bound_calls": channels["calls"],
         "busy_channels_share": channels["busy_share"],

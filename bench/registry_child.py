@@ -14,19 +14,13 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench.measure import peak_rss_mb
 from debtors.debtor_card import load_card
 from debtors.registry_import import import_debtors
 from dialer.bootstrap import open_storage
 from dialer.settings import load_settings
 
 AS_OF = date(2026, 11, 1)
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main(step: str, url: str, file: str) -> dict[str, float]:
