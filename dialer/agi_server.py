@@ -33,7 +33,8 @@ class _Session:
 
     async def next_event(self, limit: float) -> AgiRequest | AgiReply | Hangup | None:
         while not self.pending:
-            data = await asyncio.wait_for(self.reader.read(READ_BYTES), limit)
+            async with asyncio.timeout(limit):  # no task per read, unlike wait_for
+                data = await self.reader.read(READ_BYTES)
             if not data:
                 return None
             self.pending.extend(self.connection.receive(data))

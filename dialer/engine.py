@@ -135,6 +135,11 @@ class Engine:
         if not task.cancelled() and task.exception() is not None:
             logger.error("engine task failed", exc_info=task.exception(), extra={"action": "task_failed"})
 
+    @staticmethod
+    def _logged(future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.error("database write failed", exc_info=future.exception(), extra={"action": "db_failed"})
+
     def _on_listen_report(self, attempt_id: str, report: ListenReport) -> None:
         future = self._reports.get(attempt_id)
         if future is None:
@@ -169,7 +174,10 @@ class Engine:
                 ):
                     self._answered.add(call.call_id)  # recorded once, not on every later event of the call
                     answered_at = datetime.fromtimestamp(call.answered_at, self.clock().tzinfo)
-                    self.spawn(self.db(self.store.answered, call.call_id, answered_at))
+                    recorded = loop.run_in_executor(
+                        self._db_pool, self.store.answered, call.call_id, answered_at
+                    )
+                    recorded.add_done_callback(self._logged)
         finally:
             subscription.close()
 
