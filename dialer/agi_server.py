@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dialer.core.agi_codec import AgiConnection, AgiProtocolError, AgiReply, AgiRequest, Hangup, command
 from dialer.core.campaign_progress import ListenReport
 from dialer.core.message_flow import play_message
+from dialer.errors import ListenError
 
 logger = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 5.0
@@ -72,7 +73,13 @@ class FastAgiServer:
         self.sessions = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port, reuse_address=True)
+        try:
+            self._server = await asyncio.start_server(self._handle, self.host, self.port, reuse_address=True)
+        except OSError as exc:
+            raise ListenError(
+                f"cannot listen for FastAGI on {self.host}:{self.port}: {exc.strerror or exc}",
+                hint="is another `upravdolg run` running? (agi.listen_host / agi.listen_port)",
+            ) from None
         logger.info("FastAGI listening on %s:%d", self.host, self.port, extra={"action": "agi_listen"})
 
     async def close(self) -> None:

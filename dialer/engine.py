@@ -40,7 +40,7 @@ from dialer.core.metrics import EngineMetrics, render
 from dialer.core.outcomes import NetworkOutcome, network_outcome
 from dialer.core.pacing import TokenBucket
 from dialer.core.retry_policy import AttemptOutcome
-from dialer.errors import AmiConnectError, AmiTimeoutError
+from dialer.errors import AmiConnectError, AmiTimeoutError, ListenError
 from dialer.probe import NO_CHANNEL_GRACE_SECONDS, mask_number
 from dialer.settings import Settings
 
@@ -343,7 +343,12 @@ class Engine:
         stop = stop or asyncio.Event()
         ami_stop = asyncio.Event()
         await self.agi.start()
-        metrics_site = await self._start_metrics()
+        try:
+            metrics_site = await self._start_metrics()
+        except ListenError:
+            await self.agi.close()
+            self._db_pool.shutdown(wait=False)
+            raise
         ami_task = asyncio.ensure_future(self.ami.run(ami_stop))
         pump = asyncio.ensure_future(self._pump())
         try:
@@ -391,7 +396,17 @@ class Engine:
         app.router.add_get("/metrics", metrics)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port, reuse_address=True).start()
+        try:
+            await web.TCPSite(
+                runner, settings.metrics_host, settings.metrics_port, reuse_address=True
+            ).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ListenError(
+                f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
+                f"{exc.strerror or exc}",
+                hint="set engine.metrics_port to a free port, or 0 to turn the endpoint off",
+            ) from None
         logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
         return runner
 

@@ -57,3 +57,9 @@ class DatabaseError(UpravDolgError):
     """The database is not usable."""
 
     exit_code = 8
+
+
+class ListenError(UpravDolgError):
+    """A port the dialer serves on is taken or not allowed."""
+
+    exit_code = 9

@@ -84,7 +84,8 @@ def test_bad_setting_names_the_key() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["asterisk"], ["db"], ["import", "debtors"], ["probe"], ["demo"], ["config"]]
+    "command",
+    [[], ["asterisk"], ["db"], ["import", "debtors"], ["probe"], ["demo"], ["config"], ["campaign"], ["run"]],
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = subprocess.run(
@@ -96,3 +97,40 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     )
     assert result.returncode == 0
     assert "usage: upravdolg" in result.stdout
+
+
+def test_a_taken_fastagi_port_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(
+            "--database-url",
+            f"sqlite:///{tmp_path / 'u.db'}",
+            "--set",
+            f"agi.listen_port={port}",
+            "run",
+            "--until-idle",
+        )
+    assert result.returncode == 9
+    assert f"cannot listen for FastAGI on 127.0.0.1:{port}" in one_clear_line(result)
+
+
+def test_campaign_mistakes_are_one_clear_line(tmp_path: Path) -> None:
+    database = ["--database-url", f"sqlite:///{tmp_path / 'u.db'}"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "Ноябрь"\nmax_channels = 0\n', encoding="utf-8")
+    result = run(*database, "campaign", "apply", str(bad))
+    assert result.returncode == 11
+    assert "max_channels: Input should be greater than or equal to 1 (got 0)" in one_clear_line(result)
+    result = run(*database, "campaign", "status", "Нет такой")
+    assert result.returncode == 11
+    assert "no campaign named 'Нет такой'" in one_clear_line(result)
+    good = tmp_path / "good.toml"
+    good.write_text('name = "Ноябрь"\n', encoding="utf-8")
+    assert run(*database, "campaign", "apply", str(good)).returncode == 0
+    result = run(*database, "campaign", "pause", "Ноябрь")
+    assert result.returncode == 11
+    assert "is stopped; start it first" in one_clear_line(result)
