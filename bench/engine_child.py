@@ -5,8 +5,8 @@
 The parent loads the debtors first (its own process: the engine's never imports the registry import).
 
 * ``channels``: debtors whose simulated callee answers and hangs up after 3 s; 10 channels, a rate
-  that never binds. Samples the engine's calls in progress every 50 ms while work is due (the parent
-  watches Asterisk's own channel list for overshoot, outside this process and its CPU figure).
+  that never binds. The share of busy channels comes from the attempts' times after the run (nothing
+  samples inside the engine's process); the parent watches Asterisk's own channel list for overshoot.
 * ``rate``: debtors whose callee is congested at once; 50 channels, 5 calls/s. The achieved rate
   comes from the attempts' start times.
 * ``soak``: the database already holds the debtors (e.g. a million); the engine selects them all and calls
@@ -18,7 +18,6 @@ Prints one JSON line.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -32,7 +31,6 @@ from db.models import CallAttempt
 from dialer.bootstrap import Storage, make_engine_service, open_storage
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, set_state
-from dialer.engine import Engine
 from dialer.settings import Settings, load_settings
 
 ALWAYS = {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"}
@@ -52,28 +50,14 @@ def _campaign(storage: Storage, **fields: Any) -> None:
 async def _channels(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
     _campaign(storage, max_channels=10, calls_per_second=100.0)
     engine = make_engine_service(settings, storage)
-    samples: list[int] = []
-    stop = asyncio.Event()
-
-    async def sample() -> None:
-        # While work is due: from the first call until no debtor is left to claim (then channels drain).
-        while not stop.is_set() and not _drained(engine):
-            if engine.metrics.placed:
-                samples.append(engine.in_flight)
-            await asyncio.sleep(0.05)  # sparse: the sampler's own CPU counts in the engine's figure
-
-    sampler = asyncio.create_task(sample())
     cpu, wall, main_cpu = time.process_time(), time.monotonic(), time.thread_time()
     await engine.run(until_idle=True)
     cpu, wall, main_cpu = time.process_time() - cpu, time.monotonic() - wall, time.thread_time() - main_cpu
-    stop.set()
-    with contextlib.suppress(Exception):
-        await sampler
     calls = engine.metrics.placed
     return {
         "calls": calls,
         "seconds": wall,
-        "busy_share": (sum(samples) / len(samples) / 10) if samples else 0.0,
+        "busy_share": _busy_share(storage, 10),
         "engine_peak_calls": engine.metrics.max_in_flight,
         "cpu_ms_per_call": cpu * 1000 / max(1, calls),
         "main_thread_cpu_ms_per_call": main_cpu * 1000 / max(1, calls),
@@ -84,9 +68,25 @@ async def _channels(settings: Settings, storage: Storage, count: int) -> dict[st
     }
 
 
-def _drained(engine: Engine) -> bool:
-    """True once no runner found a due debtor any more (the queue is empty: channels only drain now)."""
-    return any(r.reason.startswith("нет должников") for r in engine.runners.values())
+def _busy_share(storage: Storage, channels: int) -> float:
+    """Calls in progress while work was due, as a share of the channels, from the attempts themselves
+    (no sampler running in the engine's process): the time-weighted number of calls up between the first
+    Originate and the last one (after it the queue is empty and channels only drain)."""
+    with storage.sessions() as session:
+        spans = [
+            (_epoch(start), _epoch(end))
+            for start, end in session.execute(select(CallAttempt.started_at, CallAttempt.ended_at))
+            if end is not None
+        ]
+    if len(spans) < 2:
+        return 0.0
+    first, last = min(s for s, _ in spans), max(s for s, _ in spans)
+    busy = sum(max(0.0, min(end, last) - max(start, first)) for start, end in spans)
+    return busy / ((last - first) * channels)
+
+
+def _epoch(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 async def _rate(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
