@@ -310,8 +310,10 @@ class AmiClient:
     def next_action_id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids)}"
 
-    async def send(self, action: str, reply_timeout: float | None = None, **headers: Any) -> AmiMessage:
-        """Send one action and return its (first) response."""
+    async def _request(
+        self, action: str, reply_timeout: float | None, headers: dict[str, Any], waiting_for: str
+    ) -> list[Message]:
+        """Send one action; its reply as a list (one response, or a whole event list)."""
         manager = self._require()
         fields = {"Action": action, "ActionID": self.next_action_id(action.lower()), **headers}
         future = manager.send_action(fields)
@@ -319,23 +321,19 @@ class AmiClient:
         try:
             reply = await asyncio.wait_for(future, limit)
         except TimeoutError:
-            raise AmiTimeoutError(f"Asterisk did not answer {action} within {limit:g} s") from None
-        first = reply[0] if isinstance(reply, list) else reply
-        return to_ami_message(first)
+            raise AmiTimeoutError(f"Asterisk did not {waiting_for} {action} within {limit:g} s") from None
+        return reply if isinstance(reply, list) else [reply]
+
+    async def send(self, action: str, reply_timeout: float | None = None, **headers: Any) -> AmiMessage:
+        """Send one action and return its (first) response."""
+        return to_ami_message((await self._request(action, reply_timeout, headers, "answer"))[0])
 
     async def send_list(
         self, action: str, reply_timeout: float | None = None, **headers: Any
     ) -> list[AmiMessage]:
         """Send an action whose answer is an event list (``EventList: start`` … ``…Complete``)."""
-        manager = self._require()
-        fields = {"Action": action, "ActionID": self.next_action_id(action.lower()), **headers}
-        future = manager.send_action(fields)
-        limit = self._settings.action_timeout if reply_timeout is None else reply_timeout
-        try:
-            reply = await asyncio.wait_for(future, limit)
-        except TimeoutError:
-            raise AmiTimeoutError(f"Asterisk did not finish answering {action} within {limit:g} s") from None
-        return [to_ami_message(m) for m in (reply if isinstance(reply, list) else [reply])]
+        reply = await self._request(action, reply_timeout, headers, "finish answering")
+        return [to_ami_message(m) for m in reply]
 
     async def live_channels(self) -> dict[str, str]:
         """Every channel up in Asterisk now: Uniqueid -> ChannelStateDesc (``CoreShowChannels``; our

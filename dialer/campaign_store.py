@@ -210,7 +210,7 @@ class CampaignStore:
         self.caps = caps
         self.worker = worker
         self._specs: dict[str, CampaignSpec] = {}
-        self._policies: dict[CampaignSpec, RetryPolicy] = {}
+        self._derived_by_spec: dict[CampaignSpec, tuple[DialRules, RetryPolicy]] = {}
 
     # -- campaigns ---------------------------------------------------------------------------------
     def running(self) -> list[RunningCampaign]:
@@ -305,7 +305,7 @@ class CampaignStore:
         Debtors that may not be dialled now are rescheduled (``Later``) or finished (``Never``) on the way.
         Core statements, not ORM objects: this runs once per call and its cost is the engine's CPU per call.
         """
-        rules = dial_rules(campaign.spec, self.caps)
+        rules = self._rules(campaign.spec)
         reasons: dict[str, int] = {}
         with self.engine.begin() as session:
             claimed = session.execute(_CLAIM, {"campaign": campaign.id, "now": now}).all()
@@ -363,9 +363,9 @@ class CampaignStore:
         ):
             live = live or state in LIVE_STATES
             if counts:
-                contacts.append(_aware(answered_at or started_at))
+                contacts.append(answered_at or started_at)  # UtcDateTime: aware UTC
             if outcome == AttemptOutcome.HEARD_FULL.value and ended_at is not None:
-                ended = _aware(ended_at)
+                ended = ended_at
                 last_heard = ended if last_heard is None or ended > last_heard else last_heard
         candidate = Candidate(
             status=status,
@@ -494,10 +494,19 @@ class CampaignStore:
             return progress
 
     def _policy(self, spec: CampaignSpec) -> RetryPolicy:
-        policy = self._policies.get(spec)
-        if policy is None:
-            policy = self._policies[spec] = spec.retry_policy()
-        return policy
+        return self._derived(spec)[1]
+
+    def _rules(self, spec: CampaignSpec) -> DialRules:
+        return self._derived(spec)[0]
+
+    def _derived(self, spec: CampaignSpec) -> tuple[DialRules, RetryPolicy]:
+        """A campaign's dialling rules and retry policy, built once per definition (not per call)."""
+        derived = self._derived_by_spec.get(spec)
+        if derived is None:
+            if len(self._derived_by_spec) > 100:  # definitions change only when a campaign is applied
+                self._derived_by_spec.clear()
+            derived = self._derived_by_spec[spec] = (dial_rules(spec, self.caps), spec.retry_policy())
+        return derived
 
     def live_attempts(self, *, any_worker: bool = False) -> list[tuple[str, int | None]]:
         """(attempt id, campaign id) of this worker's calls the database believes are live."""
@@ -511,10 +520,6 @@ class CampaignStore:
         with self.sessions() as session:
             text = session.scalar(select(Campaign.spec).where(Campaign.id == campaign_id))
         return CampaignSpec.from_json(text) if text else None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _from_epoch(value: float | None) -> datetime | None:

@@ -6,7 +6,7 @@ One service for every outlet (CLI now; the dashboard and the API later), so a ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -126,7 +126,7 @@ def campaign_status(
             reason = "кампания на паузе"
         elif campaign.state == "stopped":
             reason = "кампания остановлена"
-        elif heartbeat is None or _aware(heartbeat) < now - HEARTBEAT_STALE:
+        elif heartbeat is None or heartbeat < now - HEARTBEAT_STALE:  # UtcDateTime: aware
             reason = "движок обзвона не запущен (upravdolg run)"
         return {
             "name": campaign.name,
@@ -151,8 +151,8 @@ def campaign_status(
             "pending": queue.get("due", 0),
             "calling": queue.get("calling", 0),
             "done": queue.get("done", 0),
-            "next_attempt_at": _aware(next_due).isoformat() if next_due is not None else None,
-            "heartbeat_at": _aware(heartbeat).isoformat() if heartbeat is not None else None,
+            "next_attempt_at": next_due.isoformat() if next_due is not None else None,
+            "heartbeat_at": heartbeat.isoformat() if heartbeat is not None else None,
         }
 
 
@@ -206,7 +206,3 @@ def _require(session: Session, organisation_id: int, name: str) -> Campaign:
             else "create one with `upravdolg campaign apply FILE`",
         )
     return campaign
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ run so that the demo always calls everybody; it never touches ``database.url``.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -124,5 +124,4 @@ def _outcome_rows(storage: Storage) -> list[dict[str, str]]:
 def _local(value: datetime | None) -> str:
     if value is None:
         return "none"
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.strftime("%d.%m %H:%M UTC")
+    return value.strftime("%d.%m %H:%M UTC")  # UtcDateTime: aware UTC

@@ -141,11 +141,12 @@ class Engine:
             logger.error("database write failed", exc_info=future.exception(), extra={"action": "db_failed"})
 
     def _on_listen_report(self, attempt_id: str, report: ListenReport) -> None:
+        """Hand the IVR's report to the call waiting for it (the future exists from before the Originate;
+        a report for a call we do not follow — another worker's, or one already recorded — is dropped)."""
         future = self._reports.get(attempt_id)
         if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._reports[attempt_id] = future
-        if not future.done():
+            logger.warning("listen report for %s, a call this engine does not follow", attempt_id)
+        elif not future.done():
             future.set_result(report)
 
     @property
@@ -199,7 +200,7 @@ class Engine:
         attempt_id = ticket.attempt_id
         self._settled[attempt_id] = loop.create_future()
         self._claimed.discard(attempt_id)
-        self._reports.setdefault(attempt_id, loop.create_future())
+        self._reports[attempt_id] = loop.create_future()
         self.tracker.track(attempt_id)
         request = OriginateRequest(
             channel_id=attempt_id,
@@ -222,18 +223,26 @@ class Engine:
             self.metrics.originate_latency.observe(loop.time() - started)
             self.metrics.placed += 1
             logger.info("originated %s to %s", attempt_id, mask_number(ticket.number), extra=log_extra)
-            limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
-            try:
-                call = await asyncio.wait_for(self._settled[attempt_id], limit)
-            except TimeoutError:
-                call = self.tracker.forget(attempt_id) or Call(attempt_id)
-                return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
-            return await self._conclude(attempt_id, call, spec)
+            return await self._record_end(attempt_id, spec)
         finally:
-            self._settled.pop(attempt_id, None)
-            self._reports.pop(attempt_id, None)
-            self._answered.discard(attempt_id)
-            self.tracker.forget(attempt_id)
+            self._forget(attempt_id)
+
+    async def _record_end(self, attempt_id: str, spec: CampaignSpec) -> AttemptOutcome:
+        """Wait for a followed call to end and record its outcome (``lost`` if it never ends)."""
+        limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
+        try:
+            call = await asyncio.wait_for(self._settled[attempt_id], limit)
+        except TimeoutError:
+            call = self.tracker.forget(attempt_id) or Call(attempt_id)
+            return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
+        return await self._conclude(attempt_id, call, spec)
+
+    def _forget(self, attempt_id: str) -> None:
+        """Stop following a call, whichever way it went."""
+        self._settled.pop(attempt_id, None)
+        self._reports.pop(attempt_id, None)
+        self._answered.discard(attempt_id)
+        self.tracker.forget(attempt_id)
 
     async def _conclude(self, attempt_id: str, call: Call, spec: CampaignSpec) -> AttemptOutcome:
         if attempt_id in self._lost:
@@ -304,7 +313,7 @@ class Engine:
                 answered = channels[attempt_id].lower() == "up"
                 self.tracker.adopt(attempt_id, answered=answered, at=self.clock().timestamp())
                 self._settled[attempt_id] = loop.create_future()
-                self._reports.setdefault(attempt_id, loop.create_future())
+                self._reports[attempt_id] = loop.create_future()
                 self.spawn(self._follow_adopted(attempt_id, spec))
                 adopted += 1
             else:
@@ -314,29 +323,10 @@ class Engine:
         return adopted, lost
 
     async def _follow_adopted(self, attempt_id: str, spec: CampaignSpec) -> None:
-        runner = self._runner_for_attempt_spec(spec)
-        if runner is not None:
-            runner.adopted += 1
         try:
-            limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
-            try:
-                call = await asyncio.wait_for(self._settled[attempt_id], limit)
-            except TimeoutError:
-                call = self.tracker.forget(attempt_id) or Call(attempt_id)
-                await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
-                return
-            await self._conclude(attempt_id, call, spec)
+            await self._record_end(attempt_id, spec)
         finally:
-            self._settled.pop(attempt_id, None)
-            self._reports.pop(attempt_id, None)
-            if runner is not None:
-                runner.adopted -= 1
-
-    def _runner_for_attempt_spec(self, spec: CampaignSpec) -> CampaignRunner | None:
-        for runner in self.runners.values():
-            if runner.campaign.name == spec.name:
-                return runner
-        return None
+            self._forget(attempt_id)
 
     # -- the main loop -----------------------------------------------------------------------------
     async def run(self, *, until_idle: bool = False, stop: asyncio.Event | None = None) -> None:
@@ -496,7 +486,6 @@ class CampaignRunner:
         self.stopping = False
         self.ready = False  # debtors selected at least once
         self.in_flight = 0
-        self.adopted = 0
         self.task: asyncio.Task[Any] | None = None
         self._reason = ""
         self._reason_at = 0.0
