@@ -64,7 +64,6 @@ async def test_pjsip_to_sipp_answer_then_bye(
     sandbox: Sandbox, sandbox_settings: Settings, sipp: Callable[..., object]
 ) -> None:
     sipp("uas_answer_wait_bye.xml", 3000)
-    await asyncio.sleep(0.5)
     client = await connected(sandbox_settings)
     try:
         (result,) = await probe_calls(
@@ -80,7 +79,6 @@ async def test_pjsip_to_sipp_486_is_busy(
     sandbox: Sandbox, sandbox_settings: Settings, sipp: Callable[..., object]
 ) -> None:
     sipp("uas_reject.xml", 500)
-    await asyncio.sleep(0.5)
     client = await connected(sandbox_settings)
     try:
         (result,) = await probe_calls(

@@ -34,6 +34,7 @@ from dialer.engine import Engine
 from dialer.sandbox import Sandbox
 from dialer.settings import Settings
 from tests.fixtures.registry_files import write_csv
+from tests.sipp_uas import sipp_errors
 
 HEADERS = ["Лицевой счёт", "ФИО", "Адрес", "Сумма задолженности", "Телефон"]
 ALWAYS = {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"}
@@ -381,18 +382,18 @@ async def test_over_a_pjsip_trunk_to_sipp(
 ) -> None:
     scenario, duration_ms, outcome, heard = SIPP_CASES[case]
     load_debtors(storage, tmp_path, ["+79125550901"])
-    process = sipp(scenario, duration_ms)
-    await asyncio.sleep(0.5)  # SIPp listening
+    process = sipp(scenario, duration_ms)  # listening once it returns
     start_campaign(storage, trunk="sipp", dial_timeout="5s")
     await run_until_idle(make_engine_service(settings, storage), limit=60)
     (attempt,) = attempts(storage)
-    assert (attempt.outcome, attempt.dial_string) == (outcome, "PJSIP/79125550901@sipp")
+    sipp_said = f"SIPp: {sipp_errors(process) or 'no unexpected messages'}"
+    assert (attempt.outcome, attempt.dial_string) == (outcome, "PJSIP/79125550901@sipp"), sipp_said
     if heard is None:
-        assert attempt.answered_at is None
+        assert attempt.answered_at is None, sipp_said
     else:
-        assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1]
+        assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1], sipp_said
     process.wait(10)
-    assert process.returncode == 0, "SIPp saw the call it expected"
+    assert process.returncode == 0, f"SIPp did not see the call it expected; {sipp_said}"
 
 
 async def test_changes_to_a_running_campaign_apply_within_a_second(
