@@ -1,7 +1,7 @@
 """AMI adapter on panoramisk: connect, login, liveness ping, reconnect, originate, event stream.
 
-panoramisk 1.4 handles the wire and matches responses to actions; we keep the parts it gets wrong out of
-its hands (see ../shared/ASTERISK.md and panoramisk issues #90/#97):
+panoramisk 1.4 sends our actions and matches responses to them; we keep the parts it gets wrong or does
+slowly out of its hands (see ../shared/ASTERISK.md and panoramisk issues #90/#97):
 
 * we open the TCP connection ourselves (with a timeout) and hand it to ``Manager.connection_made``;
   panoramisk's own reconnect loop and its timeout-less pinger are switched off — :meth:`AmiClient.run`
@@ -9,8 +9,11 @@ its hands (see ../shared/ASTERISK.md and panoramisk issues #90/#97):
 * every action is awaited with ``asyncio.wait_for``; an Originate always carries ``Async: true`` (a sync
   Originate blocks the AMI session, and without the header panoramisk raises ``KeyError: 'async'``) and a
   ``ChannelId`` (else a failed call's events say ``<unknown>``);
-* panoramisk routes an ``OriginateResponse`` to the action that has its ActionID instead of to event
-  callbacks; our Originate action forwards it to the event stream, so subscribers see every event.
+* the bytes Asterisk sends are decoded by our own codec (dialer.core.ami_codec) in :class:`_Protocol`:
+  events go straight to our subscribers as :class:`AmiMessage` (panoramisk's Message objects and its
+  pattern dispatch cost more CPU per call than the rest of the engine), and only replies to a pending
+  action are converted for panoramisk to resolve. An ``OriginateResponse`` is both: it completes our
+  Async Originate in panoramisk and is an event of the call, so subscribers get it too.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from dialer.core.ami_codec import AmiMessage
+from dialer.core.ami_codec import AmiDecoder, AmiMessage, AmiRemoteError, MessageKind
 from dialer.core.backoff import reconnect_delay
 from dialer.errors import AmiAuthError, AmiConnectError, AmiTimeoutError
 from dialer.settings import AmiSettings
@@ -91,20 +94,65 @@ class OriginateRequest:
         return headers
 
 
-class _OriginateAction(Action):  # type: ignore[misc]  # panoramisk is untyped
-    """Resolves ``accepted`` on Asterisk's immediate reply and forwards the later OriginateResponse."""
+def to_panoramisk(message: AmiMessage) -> Message:
+    """Our AmiMessage as panoramisk's Message (repeated headers as a list), for it to match a reply."""
+    headers: dict[str, Any] = {}
+    for key, value in message.headers:
+        if key in headers:
+            previous = headers[key]
+            headers[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            headers[key] = value
+    return Message(headers)
 
-    def __init__(self, fields: Mapping[str, Any], forward: Callable[[Message], None]) -> None:
+
+class _OriginateAction(Action):  # type: ignore[misc]  # panoramisk is untyped
+    """Resolves ``accepted`` on Asterisk's immediate reply (the OriginateResponse that completes it
+    reaches the subscribers through :class:`_Protocol`)."""
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
         super().__init__(dict(fields))
         self.accepted: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        self._forward = forward
 
     def add_message(self, message: Message) -> bool:
         if not self.accepted.done():
             self.accepted.set_result(message)
-        if str(message.get("Event", "")).lower() == "originateresponse":
-            self._forward(message)
         return bool(super().add_message(message))
+
+
+class _Protocol(AMIProtocol):  # type: ignore[misc]  # panoramisk is untyped
+    """panoramisk's protocol with our decoder on the receiving side (see the module docstring)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.decoder = AmiDecoder()
+        self.on_events: Callable[[float, list[AmiMessage]], None] = lambda _at, _messages: None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self.decoder.feed(data)
+        except AmiRemoteError as exc:
+            self.log.error("AMI peer sent something that is not AMI: %s", exc)
+            self.transport.close()
+            return
+        if self.decoder.banner is not None and getattr(self, "version", None) is None:
+            self.version: str | None = self.decoder.banner.partition("/")[2].strip()
+        events: list[AmiMessage] = []
+        for message in messages:
+            action_id = message.action_id
+            is_event = message.kind is MessageKind.EVENT
+            if action_id is not None and action_id in self.responses:
+                self.handle_message(to_panoramisk(message))
+                if is_event and message.name.lower() == "originateresponse":
+                    events.append(message)
+            elif is_event:
+                events.append(message)
+                if message.name.lower() == "shutdown":
+                    self.on_events(asyncio.get_running_loop().time(), events)
+                    events = []
+                    self.connection_lost(None)
+        if events:
+            self.on_events(asyncio.get_running_loop().time(), events)
 
 
 class _Manager(Manager):  # type: ignore[misc]  # panoramisk is untyped
@@ -175,7 +223,7 @@ class AmiClient:
         s = self._settings
         try:
             transport, protocol = await asyncio.wait_for(
-                loop.create_connection(AMIProtocol, s.host, s.port), s.connect_timeout
+                loop.create_connection(_Protocol, s.host, s.port), s.connect_timeout
             )
         except TimeoutError:
             raise AmiConnectError(
@@ -200,7 +248,7 @@ class AmiClient:
             ping_delay=_NEVER,
             ping_interval=_NEVER,
         )
-        manager.register_event("*", self._dispatch)
+        protocol.on_events = self._dispatch
         connected: asyncio.Future[tuple[Any, Any]] = loop.create_future()
         connected.set_result((transport, protocol))
         manager.connection_made(connected)
@@ -363,7 +411,7 @@ class AmiClient:
             "ActionID": f"orig-{request.channel_id}",
             **request.headers(),
         }
-        action = _OriginateAction(fields, self._dispatch_raw)
+        action = _OriginateAction(fields)
         manager.send_action(action)
         try:
             reply = await asyncio.wait_for(asyncio.shield(action.accepted), self._settings.action_timeout)
@@ -380,13 +428,10 @@ class AmiClient:
         self._subscriptions.add(subscription)
         return subscription
 
-    def _dispatch_raw(self, message: Message) -> None:
-        received_at = asyncio.get_running_loop().time()
-        converted = to_ami_message(message)
-        for subscription in tuple(self._subscriptions):
-            subscription.put(received_at, converted)
-
-    def _dispatch(self, _manager: Manager, message: Message) -> None:
-        if str(message.get("Event", "")).lower() == "fullybooted":
-            self._booted.set()
-        self._dispatch_raw(message)
+    def _dispatch(self, received_at: float, messages: list[AmiMessage]) -> None:
+        subscriptions = tuple(self._subscriptions)
+        for message in messages:
+            if not self._booted.is_set() and message.name.lower() == "fullybooted":
+                self._booted.set()
+            for subscription in subscriptions:
+                subscription.put(received_at, message)

@@ -64,6 +64,18 @@ _CLAIM = (
     .limit(CLAIM_BATCH)
     .with_for_update(skip_locked=True)
 )
+_RUNNING = select(Campaign.id, Campaign.name, Campaign.state, Campaign.revision, Campaign.spec).where(
+    Campaign.organisation_id == bindparam("organisation"), Campaign.state.in_(("running", "paused"))
+)
+_HAS_DUE = (
+    select(_Q.c.id)
+    .where(
+        _Q.c.campaign_id == bindparam("campaign"),
+        _Q.c.state == "due",
+        _Q.c.next_attempt_at <= bindparam("now", type_=_Q.c.next_attempt_at.type),
+    )
+    .limit(1)
+)
 _NEXT_DUE = select(func.min(_Q.c.next_attempt_at)).where(
     _Q.c.campaign_id == bindparam("campaign"), _Q.c.state == "due"
 )
@@ -216,12 +228,7 @@ class CampaignStore:
     def running(self) -> list[RunningCampaign]:
         """Campaigns the engine works on: running ones, and paused ones (whose live calls it finishes)."""
         with self.engine.connect() as session:
-            rows = session.execute(
-                select(Campaign.id, Campaign.name, Campaign.state, Campaign.revision, Campaign.spec).where(
-                    Campaign.organisation_id == self.organisation_id,
-                    Campaign.state.in_(("running", "paused")),
-                )
-            ).all()
+            rows = session.execute(_RUNNING, {"organisation": self.organisation_id}).all()
         return [RunningCampaign(i, n, s, r, self._spec(spec)) for i, n, s, r, spec in rows]
 
     def _spec(self, text: str) -> CampaignSpec:
@@ -287,16 +294,7 @@ class CampaignStore:
 
     def has_due_work(self, campaign_id: int, now: datetime) -> bool:
         with self.engine.connect() as session:
-            found = session.execute(
-                select(CampaignDebtor.id)
-                .where(
-                    CampaignDebtor.campaign_id == campaign_id,
-                    CampaignDebtor.state == "due",
-                    CampaignDebtor.next_attempt_at <= now,
-                )
-                .limit(1)
-            ).first()
-        return found is not None
+            return session.execute(_HAS_DUE, {"campaign": campaign_id, "now": now}).first() is not None
 
     # -- claiming ----------------------------------------------------------------------------------
     def claim(self, campaign: RunningCampaign, now: datetime) -> Ticket | Nothing:

@@ -52,6 +52,14 @@ class AmiMessage:
         object.__setattr__(self, "_index", index)
 
     @classmethod
+    def _indexed(cls, headers: tuple[tuple[str, str], ...], index: dict[str, str]) -> AmiMessage:
+        """A message whose index the caller built (the decoder's hot path)."""
+        message = object.__new__(cls)
+        object.__setattr__(message, "headers", headers)
+        object.__setattr__(message, "_index", index)
+        return message
+
+    @classmethod
     def of(cls, pairs: Iterable[tuple[str, str]] | Mapping[str, str]) -> AmiMessage:
         """Build a message from pairs or a mapping (convenient for adapters and tests)."""
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
@@ -104,22 +112,26 @@ def parse_message(block: bytes) -> AmiMessage:
     """Parse one message block (without its terminating empty line).
 
     Lines without ``:`` are kept as a value of the pseudo-header ``Output`` (old ``Command`` responses
-    print raw text that way); a line is decoded as UTF-8, with undecodable bytes replaced, because a
-    channel variable or caller name can carry anything.
+    print raw text that way); the block is decoded as UTF-8, with undecodable bytes replaced, because a
+    channel variable or caller name can carry anything (a line break never falls inside a UTF-8 sequence,
+    so decoding the block equals decoding each line). This runs for every event Asterisk sends: the
+    header index is built in the same pass.
     """
     headers: list[tuple[str, str]] = []
-    for raw_line in block.split(b"\r\n"):
-        if not raw_line:
+    index: dict[str, str] = {}
+    for line in block.decode("utf-8", errors="replace").split("\r\n"):
+        if not line:
             continue
-        line = raw_line.decode("utf-8", errors="replace")
         name, sep, value = line.partition(":")
-        if not sep:
-            headers.append(("Output", line))
-            continue
-        headers.append((name.strip(), value.strip()))
+        if sep:
+            name, value = name.strip(), value.strip()
+        else:
+            name, value = "Output", line
+        headers.append((name, value))
+        index.setdefault(name.lower(), value)
     if not headers:
         raise AmiRemoteError("empty AMI message")
-    return AmiMessage(tuple(headers))
+    return AmiMessage._indexed(tuple(headers), index)
 
 
 def parse_frames(buffer: bytes) -> tuple[list[AmiMessage], bytes]:

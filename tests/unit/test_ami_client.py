@@ -93,6 +93,61 @@ async def test_an_originate_that_is_never_answered_times_out(
     assert b"Async: true" in sent and b"ChannelId: att-1" in sent
 
 
+async def test_events_and_replies_are_routed_from_bytes_split_anywhere(
+    fake_peer: Callable[[Handler], Awaitable[int]],
+) -> None:
+    """Events reach subscribers (even split mid-line across reads), replies reach the action waiting for
+    them, an OriginateResponse reaches both, and Shutdown ends the session."""
+
+    async def peer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def send_in_pieces(data: bytes) -> None:
+            for start in range(0, len(data), 7):
+                writer.write(data[start : start + 7])
+                await writer.drain()
+                await asyncio.sleep(0)
+
+        await send_in_pieces(b"Asterisk Call Manager/11.0.0\r\n")
+        buffer = b""
+        while chunk := await reader.read(4096):
+            buffer += chunk
+            messages, buffer = parse_frames(buffer)
+            for message in messages:
+                action_id = message.action_id
+                if message.get("Action") == "Login":
+                    await send_in_pieces(
+                        f"Response: Success\r\nActionID: {action_id}\r\n\r\n"
+                        "Event: FullyBooted\r\nStatus: Fully Booted\r\n\r\n".encode()
+                    )
+                elif message.get("Action") == "Originate":
+                    await send_in_pieces(
+                        f"Response: Success\r\nActionID: {action_id}\r\nMessage: Originate successfully "
+                        "queued\r\n\r\nEvent: Newchannel\r\nUniqueid: att-2\r\nChannel: Local/1@x-1;1"
+                        "\r\nCallerIDName: Иванов\r\n\r\n"
+                        f"Event: OriginateResponse\r\nActionID: {action_id}\r\nResponse: Failure\r\n"
+                        "Uniqueid: att-2\r\nReason: 5\r\n\r\n".encode()
+                    )
+                elif message.get("Action") == "Ping":
+                    await send_in_pieces(
+                        f"Response: Success\r\nActionID: {action_id}\r\nPing: Pong\r\n\r\n"
+                        "Event: Shutdown\r\nShutdown: Cleanly\r\n\r\n".encode()
+                    )
+
+    port = await fake_peer(peer)
+    client = AmiClient(settings(port), "secret")
+    events = client.subscribe()
+    await asyncio.wait_for(client.connect(), 3)
+    request = OriginateRequest("att-2", "Local/1@x", 5000, application="Wait", data="1")
+    reply = await asyncio.wait_for(client.originate(request), 3)
+    assert (reply.name, reply.get("Message")) == ("Success", "Originate successfully queued")
+    await asyncio.wait_for(client.ping(), 3)
+    seen = [(await asyncio.wait_for(events.get(), 3))[1] for _ in range(4)]
+    assert [m.name for m in seen] == ["FullyBooted", "Newchannel", "OriginateResponse", "Shutdown"]
+    assert seen[1].get("CallerIDName") == "Иванов" and seen[2].get("Reason") == "5"
+    await asyncio.sleep(0.05)
+    assert not client.connected.is_set(), "Shutdown ends the session"
+    await client.close()
+
+
 async def test_nothing_listening_is_a_connect_error() -> None:
     client = AmiClient(settings(1), "secret")
     with pytest.raises(AmiConnectError, match=r"cannot connect to AMI at 127\.0\.0\.1:1\b"):
