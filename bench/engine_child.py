@@ -31,6 +31,7 @@ from db.models import CallAttempt
 from dialer.bootstrap import Storage, make_engine_service, open_storage
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, set_state
+from dialer.service_loop import run_service
 from dialer.settings import Settings, load_settings
 
 ALWAYS = {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"}
@@ -127,10 +128,10 @@ def main(scenario: str, url: str, count: int) -> dict[str, float]:
     settings = load_settings(environ={"UPRAVDOLG_DATABASE_URL": url, "UPRAVDOLG_LOG_LEVEL": "WARNING"})
     with open_storage(settings) as storage:
         if scenario == "channels":
-            return asyncio.run(_channels(settings, storage, count))
+            return run_service(_channels(settings, storage, count))
         if scenario == "rate":
-            return asyncio.run(_rate(settings, storage, count))
-        return asyncio.run(_soak(settings, storage))
+            return run_service(_rate(settings, storage, count))
+        return run_service(_soak(settings, storage))
 
 
 if __name__ == "__main__":

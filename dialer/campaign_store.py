@@ -8,7 +8,10 @@ moment of dialling (dialer.core.eligibility).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import CallAttempt, Campaign, CampaignDebtor, Debtor, DoNotCall, Phone
+from db.precompiled import Precompiled, is_disconnect
 from dialer.campaign_spec import CampaignSpec
 from dialer.core.call_state import Call
 from dialer.core.campaign_progress import ListenReport, Progress, after_attempt
@@ -50,8 +54,8 @@ DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 PHONES: Table = Phone.__table__  # type: ignore[assignment]
 DO_NOT_CALL: Table = DoNotCall.__table__  # type: ignore[assignment]
 
-# The hot-path statements, built once: constructing a statement costs more than running it (SQLAlchemy's
-# coercions and cache keys), and these run for every call.
+# The hot-path statements, built once and compiled once per store (db.precompiled): constructing and
+# executing statements through SQLAlchemy costs more than running them, and these run for every call.
 _Q, _C = CAMPAIGN_DEBTORS, CALL_ATTEMPTS
 _CLAIM = (
     select(_Q.c.id, _Q.c.debtor_id, _Q.c.attempts)
@@ -65,7 +69,8 @@ _CLAIM = (
     .with_for_update(skip_locked=True)
 )
 _RUNNING = select(Campaign.id, Campaign.name, Campaign.state, Campaign.revision, Campaign.spec).where(
-    Campaign.organisation_id == bindparam("organisation"), Campaign.state.in_(("running", "paused"))
+    Campaign.organisation_id == bindparam("organisation"),
+    or_(Campaign.state == "running", Campaign.state == "paused"),
 )
 _HAS_DUE = (
     select(_Q.c.id)
@@ -106,9 +111,19 @@ _RECENT_CALLS = select(
     _C.c.state, _C.c.outcome, _C.c.counts_as_contact, _C.c.answered_at, _C.c.started_at, _C.c.ended_at
 ).where(
     _C.c.debtor_id == bindparam("debtor"),
-    or_(_C.c.started_at >= bindparam("since", type_=_C.c.started_at.type), _C.c.state.in_(LIVE_STATES)),
+    or_(
+        _C.c.started_at >= bindparam("since", type_=_C.c.started_at.type),
+        *(_C.c.state == state for state in LIVE_STATES),
+    ),
 )
-_INSERT_ATTEMPT = insert(_C)
+_INSERT_ATTEMPT = insert(_C).values(
+    {
+        name: bindparam(name)
+        for name in ("id", "organisation_id", "debtor_id", "phone_id", "number", "dial_string", "state",
+                     "started_at", "campaign_id", "campaign_debtor_id", "worker", "digits", "detail",
+                     "counts_as_contact")
+    }
+)  # fmt: skip
 _MARK_CALLING = (
     update(_Q)
     .where(_Q.c.id == bindparam("b_id"))
@@ -159,6 +174,24 @@ _FINISH_ATTEMPT = (
         counts_as_contact=bindparam("b_contact"),
     )
 )
+
+
+_HOT = {
+    "running": _RUNNING,
+    "has_due": _HAS_DUE,
+    "claim": _CLAIM,
+    "next_due": _NEXT_DUE,
+    "debtor_facts": _DEBTOR_FACTS,
+    "phones": _PHONES,
+    "recent_calls": _RECENT_CALLS,
+    "insert_attempt": _INSERT_ATTEMPT,
+    "mark_calling": _MARK_CALLING,
+    "reschedule": _RESCHEDULE,
+    "answered": _ANSWERED,
+    "finish_find": _FINISH_FIND,
+    "finish_queue": _FINISH_QUEUE,
+    "finish_attempt": _FINISH_ATTEMPT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +255,46 @@ class CampaignStore:
         self.caps = caps
         self.worker = worker
         self._specs: dict[str, CampaignSpec] = {}
+        self._held = threading.local()
+        self._sql = {name: Precompiled(statement, self.engine.dialect) for name, statement in _HOT.items()}
         self._derived_by_spec: dict[CampaignSpec, tuple[DialRules, RetryPolicy]] = {}
+
+    # -- the held connection ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One transaction on this thread's held connection (committed at the end, rolled back on error).
+
+        The hot paths run several times per call on the engine's database thread; checking a pooled
+        connection out and back in (with its reset) for each cost more than their statements. A
+        connection the database dropped (a restart) is replaced on the next use.
+        """
+        connection: Connection | None = getattr(self._held, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.close()
+            connection = self._held.connection = self.engine.connect()
+        try:
+            with connection.begin():
+                yield connection
+        except Exception as exc:
+            if not connection.invalidated and is_disconnect(connection, exc):
+                connection.invalidate()  # the statements run on the DB-API cursor: tell SQLAlchemy
+            raise
+
+    def release(self) -> None:
+        """Give this thread's held connection back to the pool (the engine calls it on its database
+        thread when it stops)."""
+        connection: Connection | None = getattr(self._held, "connection", None)
+        self._held.connection = None
+        if connection is not None:
+            connection.close()
 
     # -- campaigns ---------------------------------------------------------------------------------
     def running(self) -> list[RunningCampaign]:
         """Campaigns the engine works on: running ones, and paused ones (whose live calls it finishes)."""
-        with self.engine.connect() as session:
-            rows = session.execute(_RUNNING, {"organisation": self.organisation_id}).all()
+        with self._transaction() as session:
+            rows = self._sql["running"].rows(session, {"organisation": self.organisation_id})
         return [RunningCampaign(i, n, s, r, self._spec(spec)) for i, n, s, r, spec in rows]
 
     def _spec(self, text: str) -> CampaignSpec:
@@ -241,7 +307,7 @@ class CampaignStore:
         return spec
 
     def set_reason(self, campaign_id: int, reason: str, now: datetime) -> None:
-        with self.engine.begin() as session:
+        with self._transaction() as session:
             session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id)
@@ -293,8 +359,8 @@ class CampaignStore:
         return added
 
     def has_due_work(self, campaign_id: int, now: datetime) -> bool:
-        with self.engine.connect() as session:
-            return session.execute(_HAS_DUE, {"campaign": campaign_id, "now": now}).first() is not None
+        with self._transaction() as session:
+            return self._sql["has_due"].first(session, {"campaign": campaign_id, "now": now}) is not None
 
     # -- claiming ----------------------------------------------------------------------------------
     def claim(self, campaign: RunningCampaign, now: datetime) -> Ticket | Nothing:
@@ -305,8 +371,8 @@ class CampaignStore:
         """
         rules = self._rules(campaign.spec)
         reasons: dict[str, int] = {}
-        with self.engine.begin() as session:
-            claimed = session.execute(_CLAIM, {"campaign": campaign.id, "now": now}).all()
+        with self._transaction() as session:
+            claimed = self._sql["claim"].rows(session, {"campaign": campaign.id, "now": now})
             for entry_id, debtor_id, attempts in claimed:
                 candidate, phones = self._candidate(session, debtor_id, attempts, now, rules.heard_full_pause)
                 decision = decide(candidate, now, rules)
@@ -320,8 +386,8 @@ class CampaignStore:
                         now=now,
                     )
                 later = isinstance(decision, Later)
-                session.execute(
-                    _RESCHEDULE,
+                self._sql["reschedule"].run(
+                    session,
                     {
                         "b_id": entry_id,
                         "b_state": "due" if later else "done",
@@ -330,7 +396,7 @@ class CampaignStore:
                     },
                 )
                 reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
-            next_due = session.scalar(_NEXT_DUE, {"campaign": campaign.id})
+            next_due = self._sql["next_due"].scalar(session, {"campaign": campaign.id})
         if reasons:
             reason = max(reasons, key=lambda r: reasons[r])
         elif next_due is None:
@@ -343,12 +409,13 @@ class CampaignStore:
         self, session: Connection, debtor_id: int, attempts: int, now: datetime, pause: timedelta
     ) -> tuple[Candidate, dict[str, int]]:
         """Everything eligibility needs, in three queries."""
-        status, debt, months, district, ownership, zone, debtor_blocked = session.execute(
-            _DEBTOR_FACTS, {"debtor": debtor_id}
-        ).one()
+        facts = self._sql["debtor_facts"].first(session, {"debtor": debtor_id})
+        if facts is None:
+            raise LookupError(f"debtor {debtor_id} of a campaign queue entry is gone")
+        status, debt, months, district, ownership, zone, debtor_blocked = facts
         phones: dict[str, int] = {}
-        for phone_id, e164, dnc_id in session.execute(
-            _PHONES, {"debtor": debtor_id, "organisation": self.organisation_id}
+        for phone_id, e164, dnc_id in self._sql["phones"].rows(
+            session, {"debtor": debtor_id, "organisation": self.organisation_id}
         ):
             if e164 and dnc_id is None:
                 phones.setdefault(e164, phone_id)
@@ -356,8 +423,8 @@ class CampaignStore:
         last_heard: datetime | None = None
         live = False
         lookback = now - max(CONTACT_LOOKBACK, pause + timedelta(days=1))
-        for state, outcome, counts, answered_at, started_at, ended_at in session.execute(
-            _RECENT_CALLS, {"debtor": debtor_id, "since": lookback}
+        for state, outcome, counts, answered_at, started_at, ended_at in self._sql["recent_calls"].rows(
+            session, {"debtor": debtor_id, "since": lookback}
         ):
             live = live or state in LIVE_STATES
             if counts:
@@ -394,8 +461,8 @@ class CampaignStore:
         entry_id, debtor_id, attempts = entry
         attempt_id = f"ud-{uuid.uuid4().hex}"
         target = dial_string(campaign.spec.trunk, number)
-        session.execute(
-            _INSERT_ATTEMPT,
+        self._sql["insert_attempt"].run(
+            session,
             {
                 "id": attempt_id,
                 "organisation_id": self.organisation_id,
@@ -413,13 +480,16 @@ class CampaignStore:
                 "counts_as_contact": False,
             },
         )
-        session.execute(_MARK_CALLING, {"b_id": entry_id, "b_attempts": attempts + 1, "b_now": now})
+        self._sql["mark_calling"].run(session, {"b_id": entry_id, "b_attempts": attempts + 1, "b_now": now})
         return Ticket(attempt_id, entry_id, debtor_id, number, target)
 
     # -- outcomes ----------------------------------------------------------------------------------
-    def answered(self, attempt_id: str, at: datetime) -> None:
-        with self.engine.begin() as session:
-            session.execute(_ANSWERED, {"b_id": attempt_id, "b_at": at})
+    def answered(self, marks: dict[str, datetime]) -> None:
+        """Mark live attempts answered (``up``), attempt id -> when; an ended attempt is left alone."""
+        with self._transaction() as session:
+            self._sql["answered"].run_many(
+                session, [{"b_id": attempt_id, "b_at": at} for attempt_id, at in marks.items()]
+            )
 
     def not_placed(self, attempt_id: str, detail: str, now: datetime, retry_in: timedelta) -> None:
         """Asterisk never took the call (AMI down, Originate refused): not a dialled attempt."""
@@ -446,24 +516,25 @@ class CampaignStore:
     ) -> Progress | None:
         """Record how an attempt ended and schedule the debtor's next one. Recorded once: a second call for
         the same attempt (e.g. a reconciliation racing the live event) changes nothing and returns None."""
-        with self.engine.begin() as session:
-            found = session.execute(_FINISH_FIND, {"attempt": attempt_id}).one_or_none()
-            if found is None or found.state not in LIVE_STATES:
+        with self._transaction() as session:
+            found = self._sql["finish_find"].first(session, {"attempt": attempt_id})
+            if found is None or found[0] not in LIVE_STATES:
                 return None
+            _state, queue_entry, streak_outcome, streak = found
             ended = _from_epoch(call.ended_at) or now
             progress: Progress | None = None
-            if found.campaign_debtor_id is not None:
+            if queue_entry is not None:
                 progress = after_attempt(
                     self._policy(spec),
                     outcome,
                     ended,
-                    streak_outcome=found.streak_outcome,
-                    streak=found.streak or 0,
+                    streak_outcome=streak_outcome,
+                    streak=streak or 0,
                 )
-                session.execute(
-                    _FINISH_QUEUE,
+                self._sql["finish_queue"].run(
+                    session,
                     {
-                        "b_id": found.campaign_debtor_id,
+                        "b_id": queue_entry,
                         "b_state": progress.state,
                         "b_at": progress.next_attempt_at,
                         "b_streak_outcome": progress.streak_outcome,
@@ -472,8 +543,8 @@ class CampaignStore:
                         "b_outcome": outcome.value,
                     },
                 )
-            session.execute(
-                _FINISH_ATTEMPT,
+            self._sql["finish_attempt"].run(
+                session,
                 {
                     "b_id": attempt_id,
                     "b_state": "lost" if outcome is AttemptOutcome.LOST else "ended",

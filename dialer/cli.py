@@ -583,6 +583,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
     from dialer.bootstrap import make_engine_service, open_storage
+    from dialer.service_loop import run_service
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -593,7 +594,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             engine = make_engine_service(settings, storage)
             await engine.run(until_idle=args.until_idle, stop=stop)
 
-    asyncio.run(main())
+    run_service(main())
     return 0
 
 

@@ -26,6 +26,7 @@ from dialer.bootstrap import Storage, make_engine_service, open_storage, utc_now
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, campaign_status, format_status, set_state
 from dialer.probe import mask_number
+from dialer.service_loop import run_service
 from dialer.settings import DatabaseSettings, Settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "debtors" / "samples" / "debtors_2026-11.csv"
@@ -67,7 +68,7 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
         "through the sandbox's simulated debtors; running the engine until it is idle...\n"
     )
     engine = make_engine_service(settings, storage)
-    asyncio.run(asyncio.wait_for(engine.run(until_idle=True), DEMO_TIMEOUT_SECONDS))
+    run_service(asyncio.wait_for(engine.run(until_idle=True), DEMO_TIMEOUT_SECONDS))
     rows = _outcome_rows(storage)
     width = max((len(r["name"]) for r in rows), default=10)
     out.write(

@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_PLACED_RETRY = timedelta(seconds=30)
 REASON_REFRESH_SECONDS = 5.0
+ANSWER_MARK_DELAY = 0.3  # seconds an answer mark waits for other database work to ride with
 OUTBOUND_CONTEXT = "upravdolg-outbound"
 
 
@@ -109,6 +110,10 @@ class Engine:
         self._reconciled_generation: int | None = None  # ami.reconnects when we last reconciled
         self._claimed: set[str] = set()  # attempts claimed by this process, not yet handed to place()
         self._answered: set[str] = set()  # live calls whose answer is recorded
+        # Answer marks ride along with the next database job (one thread hop fewer per call), or are
+        # written on their own after ANSWER_MARK_DELAY: a supervisor sees an answered call as such at once.
+        self._answer_marks: dict[str, datetime] = {}
+        self._answer_flush: asyncio.TimerHandle | None = None
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="engine-db")
         self._tasks: set[asyncio.Task[Any]] = set()
         self.agi = FastAgiServer(
@@ -121,8 +126,42 @@ class Engine:
 
     # -- plumbing ----------------------------------------------------------------------------------
     async def db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``function`` on the database thread; answer marks waiting to be written go first."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db_pool, lambda: function(*args, **kwargs))
+        marks = self._take_answer_marks()
+        if not marks:
+            return await loop.run_in_executor(self._db_pool, lambda: function(*args, **kwargs))
+
+        def with_marks() -> T:
+            self._write_answer_marks(marks)
+            return function(*args, **kwargs)
+
+        return await loop.run_in_executor(self._db_pool, with_marks)
+
+    def _take_answer_marks(self) -> dict[str, datetime]:
+        marks, self._answer_marks = self._answer_marks, {}
+        if self._answer_flush is not None:
+            self._answer_flush.cancel()
+            self._answer_flush = None
+        return marks
+
+    def _write_answer_marks(self, marks: dict[str, datetime]) -> None:
+        """On the database thread: a failed mark is logged, never in the way of the work it rode with
+        (the attempt's answer time is written again with its outcome)."""
+        try:
+            self.store.answered(marks)
+        except Exception:
+            logger.exception("recording answered calls failed", extra={"action": "db_failed"})
+
+    def _flush_answer_marks(self) -> None:
+        """Answer marks that found no other database work to ride with within ANSWER_MARK_DELAY."""
+        self._answer_flush = None
+        marks = self._take_answer_marks()
+        if marks:
+            written = asyncio.get_running_loop().run_in_executor(
+                self._db_pool, self._write_answer_marks, marks
+            )
+            written.add_done_callback(self._logged)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine)
@@ -174,11 +213,11 @@ class Engine:
                     and call.call_id not in self._answered
                 ):
                     self._answered.add(call.call_id)  # recorded once, not on every later event of the call
-                    answered_at = datetime.fromtimestamp(call.answered_at, self.clock().tzinfo)
-                    recorded = loop.run_in_executor(
-                        self._db_pool, self.store.answered, call.call_id, answered_at
+                    self._answer_marks[call.call_id] = datetime.fromtimestamp(
+                        call.answered_at, self.clock().tzinfo
                     )
-                    recorded.add_done_callback(self._logged)
+                    if self._answer_flush is None:
+                        self._answer_flush = loop.call_later(ANSWER_MARK_DELAY, self._flush_answer_marks)
         finally:
             subscription.close()
 
@@ -362,6 +401,8 @@ class Engine:
             await self.agi.close()
             if metrics_site is not None:
                 await metrics_site.cleanup()
+            with contextlib.suppress(Exception):
+                await self.db(self.store.release)
             self._db_pool.shutdown(wait=True)
 
     def metrics_text(self) -> str:
