@@ -172,6 +172,9 @@ class _Manager(Manager):  # type: ignore[misc]  # panoramisk is untyped
         self._on_lost(exc)
 
 
+EventListener = Callable[[float, AmiMessage], None]
+
+
 class EventSubscription:
     """A bounded queue of AMI events for one consumer; overflow drops the oldest and counts it."""
 
@@ -206,6 +209,7 @@ class AmiClient:
         self._secret = secret
         self._manager: _Manager | None = None
         self._subscriptions: set[EventSubscription] = set()
+        self._listeners: list[EventListener] = []
         self._ids = itertools.count(1)
         self._lost: asyncio.Event = asyncio.Event()
         self._booted: asyncio.Event = asyncio.Event()
@@ -428,10 +432,25 @@ class AmiClient:
         self._subscriptions.add(subscription)
         return subscription
 
+    def add_listener(self, listener: EventListener) -> None:
+        """Call ``listener(received_at, event)`` for every event, synchronously as it is decoded (for a
+        consumer that keeps up by construction; a failing listener is logged, never breaks the stream)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: EventListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
     def _dispatch(self, received_at: float, messages: list[AmiMessage]) -> None:
         subscriptions = tuple(self._subscriptions)
+        listeners = tuple(self._listeners)
         for message in messages:
             if not self._booted.is_set() and message.name.lower() == "fullybooted":
                 self._booted.set()
             for subscription in subscriptions:
                 subscription.put(received_at, message)
+            for listener in listeners:
+                try:
+                    listener(received_at, message)
+                except Exception:
+                    logger.exception("AMI event listener failed on %s", message.name)

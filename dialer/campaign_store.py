@@ -562,6 +562,22 @@ class CampaignStore:
             )
             return progress
 
+    def finish_then_claim(
+        self,
+        attempt_id: str,
+        call: Call,
+        outcome: AttemptOutcome,
+        report: ListenReport | None,
+        *,
+        now: datetime,
+        spec: CampaignSpec,
+        campaign: RunningCampaign,
+    ) -> tuple[Progress | None, Ticket | Nothing]:
+        """:meth:`finish`, then :meth:`claim` the campaign's next debtor (two transactions, one trip to the
+        database thread: the channel that freed goes straight to its next call)."""
+        progress = self.finish(attempt_id, call, outcome, report, now=now, spec=spec)
+        return progress, self.claim(campaign, now)
+
     def _policy(self, spec: CampaignSpec) -> RetryPolicy:
         return self._derived(spec)[1]
 

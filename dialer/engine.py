@@ -33,6 +33,7 @@ from dialer.agi_server import FastAgiServer
 from dialer.ami import AmiClient, OriginateRequest
 from dialer.campaign_spec import CampaignSpec
 from dialer.campaign_store import CampaignStore, Nothing, RunningCampaign, Ticket
+from dialer.core.ami_codec import AmiMessage
 from dialer.core.call_state import Call, CallState
 from dialer.core.call_tracker import CallTracker
 from dialer.core.campaign_progress import ListenReport, attempt_outcome
@@ -192,34 +193,30 @@ class Engine:
     def in_flight(self) -> int:
         return len(self._settled)
 
-    # -- the AMI event pump -------------------------------------------------------------------------
-    async def _pump(self) -> None:
-        subscription = self.ami.subscribe()
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                received_at, message = await subscription.get()
-                update = self.tracker.feed(message, received_at)
-                if update is None:
-                    continue
-                call = update.call
-                if update.settled:
-                    self._resolve(call)
-                elif call.failed_without_channel:
-                    loop.call_later(NO_CHANNEL_GRACE_SECONDS, self._settle_without_channel, call.call_id)
-                elif (
-                    call.state is CallState.ANSWERED
-                    and call.answered_at is not None
-                    and call.call_id not in self._answered
-                ):
-                    self._answered.add(call.call_id)  # recorded once, not on every later event of the call
-                    self._answer_marks[call.call_id] = datetime.fromtimestamp(
-                        call.answered_at, self.clock().tzinfo
-                    )
-                    if self._answer_flush is None:
-                        self._answer_flush = loop.call_later(ANSWER_MARK_DELAY, self._flush_answer_marks)
-        finally:
-            subscription.close()
+    # -- AMI events --------------------------------------------------------------------------------
+    def _on_ami_event(self, received_at: float, message: AmiMessage) -> None:
+        """Every AMI event, as the connection decodes it (a listener: no queue, no task hop per event)."""
+        update = self.tracker.feed(message, received_at)
+        if update is None:
+            return
+        call = update.call
+        if update.settled:
+            self._resolve(call)
+        elif call.failed_without_channel:
+            asyncio.get_running_loop().call_later(
+                NO_CHANNEL_GRACE_SECONDS, self._settle_without_channel, call.call_id
+            )
+        elif (
+            call.state is CallState.ANSWERED
+            and call.answered_at is not None
+            and call.call_id not in self._answered
+        ):
+            self._answered.add(call.call_id)  # recorded once, not on every later event of the call
+            self._answer_marks[call.call_id] = datetime.fromtimestamp(call.answered_at, self.clock().tzinfo)
+            if self._answer_flush is None:
+                self._answer_flush = asyncio.get_running_loop().call_later(
+                    ANSWER_MARK_DELAY, self._flush_answer_marks
+                )
 
     def _resolve(self, call: Call) -> None:
         future = self._settled.get(call.call_id)
@@ -233,8 +230,13 @@ class Engine:
             self._resolve(call)
 
     # -- one call ----------------------------------------------------------------------------------
-    async def place(self, ticket: Ticket, spec: CampaignSpec) -> AttemptOutcome | None:
-        """Originate the ticket's call, follow it to its end, record the outcome. None: not placed."""
+    async def place(
+        self, ticket: Ticket, spec: CampaignSpec, chain: Chain | None = None
+    ) -> AttemptOutcome | None:
+        """Originate the ticket's call, follow it to its end, record the outcome. None: not placed.
+
+        With a ``chain``, the hop that records the outcome also claims the channel's next call when the
+        runner allows it then (one database round trip per call instead of two); see :class:`Chain`."""
         loop = asyncio.get_running_loop()
         attempt_id = ticket.attempt_id
         self._settled[attempt_id] = loop.create_future()
@@ -262,19 +264,21 @@ class Engine:
             self.metrics.originate_latency.observe(loop.time() - started)
             self.metrics.placed += 1
             logger.info("originated %s to %s", attempt_id, mask_number(ticket.number), extra=log_extra)
-            return await self._record_end(attempt_id, spec)
+            return await self._record_end(attempt_id, spec, chain)
         finally:
             self._forget(attempt_id)
 
-    async def _record_end(self, attempt_id: str, spec: CampaignSpec) -> AttemptOutcome:
+    async def _record_end(
+        self, attempt_id: str, spec: CampaignSpec, chain: Chain | None = None
+    ) -> AttemptOutcome:
         """Wait for a followed call to end and record its outcome (``lost`` if it never ends)."""
         limit = spec.dial_timeout_seconds + self.settings.engine.call_margin
         try:
             call = await asyncio.wait_for(self._settled[attempt_id], limit)
         except TimeoutError:
             call = self.tracker.forget(attempt_id) or Call(attempt_id)
-            return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
-        return await self._conclude(attempt_id, call, spec)
+            return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec, chain=chain)
+        return await self._conclude(attempt_id, call, spec, chain)
 
     def _forget(self, attempt_id: str) -> None:
         """Stop following a call, whichever way it went."""
@@ -283,10 +287,12 @@ class Engine:
         self._answered.discard(attempt_id)
         self.tracker.forget(attempt_id)
 
-    async def _conclude(self, attempt_id: str, call: Call, spec: CampaignSpec) -> AttemptOutcome:
+    async def _conclude(
+        self, attempt_id: str, call: Call, spec: CampaignSpec, chain: Chain | None = None
+    ) -> AttemptOutcome:
         if attempt_id in self._lost:
             self._lost.discard(attempt_id)
-            return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec)
+            return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec, chain=chain)
         network = network_outcome(call)
         report: ListenReport | None = None
         if network is NetworkOutcome.ANSWERED:
@@ -294,7 +300,8 @@ class Engine:
             if future is not None:
                 with contextlib.suppress(TimeoutError):
                     report = await asyncio.wait_for(asyncio.shield(future), self.settings.engine.report_grace)
-        return await self._finish(attempt_id, call, attempt_outcome(network, report), report, spec)
+        outcome = attempt_outcome(network, report)
+        return await self._finish(attempt_id, call, outcome, report, spec, chain=chain)
 
     async def _finish(
         self,
@@ -303,10 +310,26 @@ class Engine:
         outcome: AttemptOutcome,
         report: ListenReport | None,
         spec: CampaignSpec,
+        *,
+        chain: Chain | None = None,
     ) -> AttemptOutcome:
-        progress = await self.db(
-            self.store.finish, attempt_id, call, outcome, report, now=self.clock(), spec=spec
-        )
+        campaign = chain.runner.chainable() if chain is not None else None
+        if chain is None or campaign is None:
+            progress = await self.db(
+                self.store.finish, attempt_id, call, outcome, report, now=self.clock(), spec=spec
+            )
+        else:
+            chain.freed_at = asyncio.get_running_loop().time()
+            progress, chain.following = await self.db(
+                self.store.finish_then_claim,
+                attempt_id,
+                call,
+                outcome,
+                report,
+                now=self.clock(),
+                spec=spec,
+                campaign=campaign,
+            )
         if progress is not None:
             self.metrics.count_outcome(outcome.value)
         logger.info(
@@ -379,7 +402,7 @@ class Engine:
             self._db_pool.shutdown(wait=False)
             raise
         ami_task = asyncio.ensure_future(self.ami.run(ami_stop))
-        pump = asyncio.ensure_future(self._pump())
+        self.ami.add_listener(self._on_ami_event)
         try:
             while not stop.is_set():
                 await self._watch_connection()
@@ -392,10 +415,8 @@ class Engine:
             for runner in self.runners.values():
                 runner.stop()
             await self._drain()
-            pump.cancel()
+            self.ami.remove_listener(self._on_ami_event)
             ami_stop.set()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(ami_task, 5)
             await self.agi.close()
@@ -513,6 +534,17 @@ class Engine:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+
+
+class Chain:
+    """One channel's run of calls: when a call's outcome is recorded and the runner may dial at once
+    (running, AMI reconciled, the rate allows, the channel limit not lowered), the same database hop
+    claims the next debtor and the channel goes straight to it, without being released."""
+
+    def __init__(self, runner: CampaignRunner) -> None:
+        self.runner = runner
+        self.following: Ticket | Nothing | None = None
+        self.freed_at: float | None = None
 
 
 class CampaignRunner:
@@ -656,9 +688,35 @@ class CampaignRunner:
             await asyncio.sleep(self.bucket.wait(loop.time()))
         raise RuntimeError("the token bucket never refilled")  # pragma: no cover - rate > 0 always refills
 
+    def chainable(self) -> RunningCampaign | None:
+        """The campaign to claim a channel's next call for in the same hop, if dialling on is allowed now."""
+        loop = asyncio.get_running_loop()
+        if (
+            self.stopping
+            or self.campaign.state != "running"
+            or not self.engine.may_dial()
+            or self.slots.used > self.slots.limit
+            or self.bucket.wait(loop.time()) > 0
+        ):
+            return None
+        return self.campaign
+
     async def _call(self, ticket: Ticket, spec: CampaignSpec) -> None:
+        engine = self.engine
+        loop = asyncio.get_running_loop()
+        chain = Chain(self)
         try:
-            await self.engine.place(ticket, spec)
+            while True:
+                chain.following = chain.freed_at = None
+                await engine.place(ticket, spec, chain)
+                following = chain.following
+                if not isinstance(following, Ticket):
+                    break
+                engine._claimed.add(following.attempt_id)
+                await self._take_token()
+                if chain.freed_at is not None:
+                    engine.metrics.refill_latency.observe(loop.time() - chain.freed_at)
+                ticket, spec = following, self.campaign.spec
         finally:
             self.in_flight -= 1
             self._freed_at = asyncio.get_running_loop().time()

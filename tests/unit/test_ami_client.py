@@ -14,7 +14,7 @@ import pytest
 from panoramisk.message import Message
 
 from dialer.ami import AmiClient, OriginateRequest, to_ami_message
-from dialer.core.ami_codec import AmiDecoder, parse_frames
+from dialer.core.ami_codec import AmiDecoder, AmiMessage, parse_frames
 from dialer.errors import AmiConnectError, AmiTimeoutError
 from dialer.settings import AmiSettings
 
@@ -135,6 +135,14 @@ async def test_events_and_replies_are_routed_from_bytes_split_anywhere(
     port = await fake_peer(peer)
     client = AmiClient(settings(port), "secret")
     events = client.subscribe()
+    heard: list[str] = []
+
+    def listener(_at: float, message: AmiMessage) -> None:
+        heard.append(message.name)
+        if message.name == "FullyBooted":
+            raise RuntimeError("a failing listener must not break the stream")
+
+    client.add_listener(listener)
     await asyncio.wait_for(client.connect(), 3)
     request = OriginateRequest("att-2", "Local/1@x", 5000, application="Wait", data="1")
     reply = await asyncio.wait_for(client.originate(request), 3)
@@ -143,6 +151,8 @@ async def test_events_and_replies_are_routed_from_bytes_split_anywhere(
     seen = [(await asyncio.wait_for(events.get(), 3))[1] for _ in range(4)]
     assert [m.name for m in seen] == ["FullyBooted", "Newchannel", "OriginateResponse", "Shutdown"]
     assert seen[1].get("CallerIDName") == "Иванов" and seen[2].get("Reason") == "5"
+    assert heard == [m.name for m in seen], "listeners hear what subscribers get, in order"
+    client.remove_listener(listener)
     await asyncio.sleep(0.05)
     assert not client.connected.is_set(), "Shutdown ends the session"
     await client.close()
