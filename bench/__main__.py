@@ -22,7 +22,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main() -> int:
     RESULTS.mkdir(exist_ok=True)
-    rows = []
+    rows: list[tuple[str, str, float]] = []
     only = set(filter(None, os.environ.get("UPRAVDOLG_BENCH", "").split(",")))
     for name, bench in BENCHMARKS.items():
         if only and name not in only:

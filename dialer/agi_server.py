@@ -8,50 +8,128 @@ AGI codec, and hand its listen report to ``on_report(attempt_id, report)`` — t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from dialer.core.agi_codec import AgiConnection, AgiProtocolError, AgiReply, AgiRequest, Hangup, command
 from dialer.core.campaign_progress import ListenReport
-from dialer.core.message_flow import play_message
+from dialer.core.message_flow import Flow, play_message
 from dialer.errors import ListenError
 
 logger = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 5.0
 REPLY_TIMEOUT = 900.0  # a STREAM FILE lasts as long as its prompt
-READ_BYTES = 4096
+MAX_COMMANDS = 1000  # a flow told the line is gone must finish within this many steps
 ReportSink = Callable[[str, ListenReport], None]
 
 
-class _Session:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+class _Session(asyncio.Protocol):
+    """One FastAGI connection, driven by callbacks (no task, no stream objects per call): bytes go through
+    our AGI codec, the request starts the message flow, each reply advances it, and the flow's listen
+    report goes to the server's sink when it ends — also when the connection drops mid-sentence."""
+
+    def __init__(self, server: FastAgiServer) -> None:
+        self.server = server
         self.connection = AgiConnection()
-        self.pending: list[AgiRequest | AgiReply | Hangup] = []
+        self.transport: asyncio.Transport | None = None
+        self.flow: Flow | None = None
+        self.attempt_id = ""
         self.hung_up = False
+        self.done = False
+        self._timer: asyncio.TimerHandle | None = None
 
-    async def next_event(self, limit: float) -> AgiRequest | AgiReply | Hangup | None:
-        while not self.pending:
-            async with asyncio.timeout(limit):  # no task per read, unlike wait_for
-                data = await self.reader.read(READ_BYTES)
-            if not data:
-                return None
-            self.pending.extend(self.connection.receive(data))
-        return self.pending.pop(0)
+    # -- asyncio.Protocol ----------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+        self.server.sessions += 1
+        self._arm(REQUEST_TIMEOUT, "no AGI request")
 
-    async def request(self) -> AgiRequest | None:
-        event = await self.next_event(REQUEST_TIMEOUT)
-        return event if isinstance(event, AgiRequest) else None
-
-    async def reply(self) -> AgiReply | None:
-        while True:
-            event = await self.next_event(REPLY_TIMEOUT)
-            if isinstance(event, Hangup):
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.connection.receive(data)
+        except AgiProtocolError as exc:
+            self._end(f"protocol error: {exc}")
+            return
+        for event in events:
+            if self.done:
+                return
+            if isinstance(event, AgiRequest):
+                self._start(event)
+            elif isinstance(event, Hangup):
                 self.hung_up = True
-                continue
-            return event if isinstance(event, AgiReply) else None
+            elif self.flow is not None:
+                self._advance(event)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end("connection closed" if exc is None else f"connection lost: {exc}")
+
+    # -- the flow ------------------------------------------------------------------------------------
+    def _start(self, request: AgiRequest) -> None:
+        self.attempt_id = request.args[0] if request.args else ""
+        if request.script != "notify" or not self.attempt_id:
+            logger.warning("FastAGI request for %r without an attempt: hung up", request.script)
+            self._write(command("HANGUP"))
+            self._end(None)
+            return
+        self.flow = play_message(self.server.prompts, full_after=self.server.full_after)
+        self._write(next(self.flow))
+
+    def _advance(self, reply: AgiReply | None) -> None:
+        assert self.flow is not None
+        try:
+            outgoing = self.flow.send(reply)
+        except StopIteration as finished:
+            self._report(finished.value)
+            self._end(None)
+            return
+        self._write(outgoing)
+
+    def _write(self, data: bytes) -> None:
+        self._arm(REPLY_TIMEOUT, "no reply to an AGI command")
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _report(self, report: ListenReport) -> None:
+        logger.info(
+            "attempt %s heard %.1f s (full: %s)",
+            self.attempt_id,
+            report.heard_seconds,
+            report.heard_full,
+            extra={"action": "listen_report", "attempt_id": self.attempt_id},
+        )
+        self.server.on_report(self.attempt_id, report)
+
+    def _end(self, problem: str | None) -> None:
+        """Close the session once; a flow still running learns the line is gone (reply None) and
+        returns what it measured, which is reported."""
+        if self.done:
+            return
+        self.done = True
+        if self._timer is not None:
+            self._timer.cancel()
+        flow, self.flow = self.flow, None
+        if flow is not None:
+            for _ in range(MAX_COMMANDS):
+                try:
+                    flow.send(None)
+                except StopIteration as finished:
+                    self._report(finished.value)
+                    break
+        if problem is not None and (flow is not None or problem != "connection closed"):
+            logger.warning(
+                "FastAGI session for %s ended: %s",
+                self.attempt_id or "?",
+                problem,
+                extra={"attempt_id": self.attempt_id},
+            )
+        if self.transport is not None:
+            self.transport.close()
+
+    def _arm(self, seconds: float, problem: str) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._end, problem)
 
 
 class FastAgiServer:
@@ -73,8 +151,11 @@ class FastAgiServer:
         self.sessions = 0
 
     async def start(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            self._server = await asyncio.start_server(self._handle, self.host, self.port, reuse_address=True)
+            self._server = await loop.create_server(
+                lambda: _Session(self), self.host, self.port, reuse_address=True
+            )
         except OSError as exc:
             raise ListenError(
                 f"cannot listen for FastAGI on {self.host}:{self.port}: {exc.strerror or exc}",
@@ -87,51 +168,3 @@ class FastAgiServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.sessions += 1
-        session = _Session(reader, writer)
-        attempt_id = ""
-        try:
-            request = await session.request()
-            if request is None:
-                return
-            attempt_id = request.args[0] if request.args else ""
-            if request.script != "notify" or not attempt_id:
-                logger.warning("FastAGI request for %r without an attempt: hung up", request.script)
-                writer.write(command("HANGUP"))
-                await writer.drain()
-                return
-            report = await self._run_flow(session)
-            logger.info(
-                "attempt %s heard %.1f s (full: %s)",
-                attempt_id,
-                report.heard_seconds,
-                report.heard_full,
-                extra={"action": "listen_report", "attempt_id": attempt_id},
-            )
-            self.on_report(attempt_id, report)
-        except (TimeoutError, ConnectionError, AgiProtocolError) as exc:
-            logger.warning(
-                "FastAGI session for %s ended: %s", attempt_id or "?", exc, extra={"attempt_id": attempt_id}
-            )
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
-
-    async def _run_flow(self, session: _Session) -> ListenReport:
-        flow = play_message(self.prompts, full_after=self.full_after)
-        outgoing = next(flow)
-        while True:
-            reply: AgiReply | None
-            try:
-                session.writer.write(outgoing)
-                await session.writer.drain()
-                reply = await session.reply()
-            except (ConnectionError, TimeoutError):
-                reply = None
-            try:
-                outgoing = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
