@@ -80,6 +80,7 @@ class _Session(asyncio.Protocol):
         try:
             outgoing = self.flow.send(reply)
         except StopIteration as finished:
+            self.flow = None
             self._report(finished.value)
             self._end(None)
             return
@@ -114,7 +115,8 @@ class _Session(asyncio.Protocol):
                 try:
                     flow.send(None)
                 except StopIteration as finished:
-                    self._report(finished.value)
+                    if finished.value is not None:
+                        self._report(finished.value)
                     break
         if problem is not None and (flow is not None or problem != "connection closed"):
             logger.warning(

@@ -41,7 +41,13 @@ class Peer:
 
 
 @pytest.fixture
-async def listener() -> AsyncIterator[Listening]:
+async def listener(caplog: pytest.LogCaptureFixture) -> AsyncIterator[Listening]:
+    """A listener on a free port; afterwards, nothing may have failed inside it (asyncio logs an exception
+    in a protocol callback as an error and closes the connection, which a test could mistake for a
+    normal end)."""
+    loop = asyncio.get_running_loop()
+    failures: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: failures.append(context))
     reports: list[tuple[str, ListenReport]] = []
     server = FastAgiServer("127.0.0.1", 0, PROMPTS, lambda a, r: reports.append((a, r)), full_after=2)
     await server.start()
@@ -52,6 +58,9 @@ async def listener() -> AsyncIterator[Listening]:
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
     await server.close()
+    loop.set_exception_handler(None)
+    assert failures == [], "an exception escaped the listener"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 PEERS: list[Peer] = []
