@@ -236,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_registry(sub)
     _add_probe(sub)
     _add_campaigns(sub)
+    sounds = sub.add_parser("sounds", help="the IVR's prompts: build placeholders, check what is missing")
+    s = sounds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    b = s.add_parser("build", help="synthesise missing or outdated prompts (espeak-ng) into sounds/build/")
+    b.add_argument("--only", default="", metavar="PREFIX", help="only prompt ids starting with PREFIX")
+    s.add_parser("check", help="list prompts that are missing, incomplete or built from an older text")
     sub.add_parser(
         "demo",
         help="the main job on the embedded default: import the sample list and call "
@@ -608,6 +613,28 @@ def cmd_config(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sounds(args: argparse.Namespace, settings: Settings) -> int:
+    from dialer.asterisk_config import SOUNDS_DIR
+    from sounds.build import build, check
+    from sounds.manifest import prompt_texts
+
+    texts = prompt_texts(settings.organisation.name)
+    root = SOUNDS_DIR / "build"
+    if args.action == "build":
+        report = build(texts, root, only=args.only)
+        _out(f"built {len(report.built)} prompt(s), {len(report.kept)} already up to date, in {root}")
+        return 0
+    problems = check(texts, root)
+    for line in problems:
+        _out(line)
+    _out(
+        f"{len(texts) - len(problems)} of {len(texts)} prompts ready"
+        if problems
+        else f"all {len(texts)} prompts ready"
+    )
+    return 1 if problems else 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "asterisk": cmd_asterisk,
     "db": cmd_db,
@@ -622,6 +649,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "campaign": cmd_campaign,
     "run": cmd_run,
     "demo": cmd_demo,
+    "sounds": cmd_sounds,
     "config": cmd_config,
 }
 
