@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -46,19 +47,44 @@ def render_config(destination: Path, values: Mapping[str, str], source: Path = C
     return written
 
 
-def install_sounds(destination: Path, source: Path = SOUNDS_DIR) -> int:
-    """Copy built prompts (``sounds/build/<lang>/...``) into an Asterisk sounds folder; returns the count."""
+def install_sounds(
+    sounds_root: Path, source: Path = SOUNDS_DIR, folder: str = "upravdolg", *, chroot: Path | None = None
+) -> int:
+    """Copy built prompts (``sounds/build/<lang>/<folder>/...``) into an Asterisk sounds folder as
+    ``<sounds_root>/<lang>/<folder>/...`` — where ``STREAM FILE <folder>/<id>`` finds them on a channel of
+    that language. Only our ``<folder>`` of each language is replaced (and a stale top-level
+    ``<sounds_root>/<folder>`` of earlier versions removed); the stock sounds stay. Debian links
+    ``sounds/ru`` absolutely (via /etc/alternatives): with ``chroot``, such links are followed inside it.
+    Returns the number of files copied."""
+    stale = sounds_root / folder
+    if stale.is_dir() and not stale.is_symlink():
+        shutil.rmtree(stale)
     built = source / "build"
-    if destination.exists():
-        shutil.rmtree(destination)
-    destination.mkdir(parents=True)
-    if not built.is_dir():
-        return 0
     count = 0
-    for path in built.rglob("*"):
-        if path.is_file():
-            target = destination / path.relative_to(built)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-            count += 1
+    for language in sorted(built.iterdir()) if built.is_dir() else []:
+        prompts = language / folder
+        if not prompts.is_dir():
+            continue
+        destination = _followed(sounds_root / language.name, chroot) / folder
+        if destination.exists():
+            shutil.rmtree(destination)
+        for path in prompts.rglob("*"):
+            if path.is_file():
+                target = destination / path.relative_to(prompts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+                count += 1
     return count
+
+
+def _followed(path: Path, chroot: Path | None, hops: int = 40) -> Path:
+    """``path`` with its symbolic links followed as a process inside ``chroot`` would see them."""
+    for _ in range(hops):
+        if not path.is_symlink():
+            return path
+        target = Path(os.readlink(path))
+        if target.is_absolute():
+            path = chroot / target.relative_to("/") if chroot is not None else target
+        else:
+            path = path.parent / target
+    raise OSError(f"too many symbolic links under {path}")

@@ -148,7 +148,7 @@ class Sandbox:
             shutil.rmtree(etc)
         values = {"AMI_USERNAME": self._settings.ami.username, "AMI_SECRET": self.ensure_secret()}
         render_config(etc, values)
-        install_sounds(self.root / "usr/share/asterisk/sounds/upravdolg")
+        install_sounds(self.root / "usr/share/asterisk/sounds", chroot=self.root)
         for folder in ("run/asterisk", "var/log/asterisk", "var/spool/asterisk", "var/lib/asterisk"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
 
