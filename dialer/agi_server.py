@@ -35,7 +35,6 @@ class _Session(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.flow: Flow | None = None
         self.attempt_id = ""
-        self.hung_up = False
         self.done = False
         self._timer: asyncio.TimerHandle | None = None
 
@@ -56,9 +55,8 @@ class _Session(asyncio.Protocol):
                 return
             if isinstance(event, AgiRequest):
                 self._start(event)
-            elif isinstance(event, Hangup):
-                self.hung_up = True
-            elif self.flow is not None:
+            elif not isinstance(event, Hangup) and self.flow is not None:
+                # A HANGUP line says nothing the flow needs: the reply to its command says it (-1).
                 self._advance(event)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -75,16 +73,22 @@ class _Session(asyncio.Protocol):
         self.flow = play_message(self.server.prompts, full_after=self.server.full_after)
         self._write(next(self.flow))
 
-    def _advance(self, reply: AgiReply | None) -> None:
+    def _advance(self, reply: AgiReply) -> None:
+        outgoing = self._step(reply)
+        if outgoing is None:
+            self._end(None)
+        else:
+            self._write(outgoing)
+
+    def _step(self, reply: AgiReply | None) -> bytes | None:
+        """Give the flow its reply; its next command, or None once it has finished (and reported)."""
         assert self.flow is not None
         try:
-            outgoing = self.flow.send(reply)
+            return self.flow.send(reply)
         except StopIteration as finished:
             self.flow = None
             self._report(finished.value)
-            self._end(None)
-            return
-        self._write(outgoing)
+            return None
 
     def _write(self, data: bytes) -> None:
         self._arm(REPLY_TIMEOUT, "no reply to an AGI command")
@@ -109,16 +113,11 @@ class _Session(asyncio.Protocol):
         self.done = True
         if self._timer is not None:
             self._timer.cancel()
-        flow, self.flow = self.flow, None
-        if flow is not None:
-            for _ in range(MAX_COMMANDS):
-                try:
-                    flow.send(None)
-                except StopIteration as finished:
-                    if finished.value is not None:
-                        self._report(finished.value)
-                    break
-        if problem is not None and (flow is not None or problem != "connection closed"):
+        interrupted = self.flow is not None
+        for _ in range(MAX_COMMANDS):
+            if self.flow is None or self._step(None) is None:
+                break
+        if problem is not None and (interrupted or problem != "connection closed"):
             logger.warning(
                 "FastAGI session for %s ended: %s",
                 self.attempt_id or "?",
