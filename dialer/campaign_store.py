@@ -430,8 +430,7 @@ class CampaignStore:
             if counts:
                 contacts.append(answered_at or started_at)  # UtcDateTime: aware UTC
             if outcome == AttemptOutcome.HEARD_FULL.value and ended_at is not None:
-                ended = ended_at
-                last_heard = ended if last_heard is None or ended > last_heard else last_heard
+                last_heard = ended_at if last_heard is None or ended_at > last_heard else last_heard
         candidate = Candidate(
             status=status,
             debt=Decimal(debt),
@@ -561,22 +560,6 @@ class CampaignStore:
                 },
             )
             return progress
-
-    def finish_then_claim(
-        self,
-        attempt_id: str,
-        call: Call,
-        outcome: AttemptOutcome,
-        report: ListenReport | None,
-        *,
-        now: datetime,
-        spec: CampaignSpec,
-        campaign: RunningCampaign,
-    ) -> tuple[Progress | None, Ticket | Nothing]:
-        """:meth:`finish`, then :meth:`claim` the campaign's next debtor (two transactions, one trip to the
-        database thread: the channel that freed goes straight to its next call)."""
-        progress = self.finish(attempt_id, call, outcome, report, now=now, spec=spec)
-        return progress, self.claim(campaign, now)
 
     def _policy(self, spec: CampaignSpec) -> RetryPolicy:
         return self._derived(spec)[1]

@@ -36,7 +36,7 @@ from dialer.campaign_store import CampaignStore, Nothing, RunningCampaign, Ticke
 from dialer.core.ami_codec import AmiMessage
 from dialer.core.call_state import Call, CallState
 from dialer.core.call_tracker import CallTracker
-from dialer.core.campaign_progress import ListenReport, attempt_outcome
+from dialer.core.campaign_progress import ListenReport, Progress, attempt_outcome
 from dialer.core.metrics import EngineMetrics, render
 from dialer.core.outcomes import NetworkOutcome, network_outcome
 from dialer.core.pacing import TokenBucket
@@ -158,11 +158,8 @@ class Engine:
         """Answer marks that found no other database work to ride with within ANSWER_MARK_DELAY."""
         self._answer_flush = None
         marks = self._take_answer_marks()
-        if marks:
-            written = asyncio.get_running_loop().run_in_executor(
-                self._db_pool, self._write_answer_marks, marks
-            )
-            written.add_done_callback(self._logged)
+        if marks:  # _write_answer_marks logs its own failures
+            asyncio.get_running_loop().run_in_executor(self._db_pool, self._write_answer_marks, marks)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine)
@@ -174,11 +171,6 @@ class Engine:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("engine task failed", exc_info=task.exception(), extra={"action": "task_failed"})
-
-    @staticmethod
-    def _logged(future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            logger.error("database write failed", exc_info=future.exception(), extra={"action": "db_failed"})
 
     def _on_listen_report(self, attempt_id: str, report: ListenReport) -> None:
         """Hand the IVR's report to the call waiting for it (the future exists from before the Originate;
@@ -320,16 +312,13 @@ class Engine:
             )
         else:
             chain.freed_at = asyncio.get_running_loop().time()
-            progress, chain.following = await self.db(
-                self.store.finish_then_claim,
-                attempt_id,
-                call,
-                outcome,
-                report,
-                now=self.clock(),
-                spec=spec,
-                campaign=campaign,
-            )
+            now = self.clock()
+
+            def finish_then_claim() -> tuple[Progress | None, Ticket | Nothing]:
+                progress = self.store.finish(attempt_id, call, outcome, report, now=now, spec=spec)
+                return progress, self.store.claim(campaign, now)
+
+            progress, chain.following = await self.db(finish_then_claim)
         if progress is not None:
             self.metrics.count_outcome(outcome.value)
         logger.info(
@@ -633,7 +622,6 @@ class CampaignRunner:
         """Holding a channel: wait for the rate, claim a due debtor, originate. Releases the channel on
         every path that does not place a call (a placed call releases it when its outcome is written)."""
         engine = self.engine
-        loop = asyncio.get_running_loop()
         if not await self._wait_for_token() or not engine.may_dial():
             await self.slots.release()
             return
@@ -646,11 +634,8 @@ class CampaignRunner:
                 wait = min(wait * 2, max(0.05, (result.next_due - engine.clock()).total_seconds()))
             await self._sleep(wait)
             return
-        engine._claimed.add(result.attempt_id)
-        await self._take_token()
-        if self._freed_at is not None:
-            engine.metrics.refill_latency.observe(loop.time() - self._freed_at)
-            self._freed_at = None
+        await self._before_originate(result, self._freed_at)
+        self._freed_at = None
         self.in_flight += 1
         engine.metrics.max_in_flight = max(engine.metrics.max_in_flight, engine.in_flight + 1)
         task = engine.spawn(self._call(result, self.campaign.spec))
@@ -688,6 +673,14 @@ class CampaignRunner:
             await asyncio.sleep(self.bucket.wait(loop.time()))
         raise RuntimeError("the token bucket never refilled")  # pragma: no cover - rate > 0 always refills
 
+    async def _before_originate(self, ticket: Ticket, freed_at: float | None) -> None:
+        """A claimed call about to be placed: ours (not another run's to reconcile), within the rate, and
+        the time since its channel was freed measured."""
+        self.engine._claimed.add(ticket.attempt_id)
+        await self._take_token()
+        if freed_at is not None:
+            self.engine.metrics.refill_latency.observe(asyncio.get_running_loop().time() - freed_at)
+
     def chainable(self) -> RunningCampaign | None:
         """The campaign to claim a channel's next call for in the same hop, if dialling on is allowed now."""
         loop = asyncio.get_running_loop()
@@ -703,7 +696,6 @@ class CampaignRunner:
 
     async def _call(self, ticket: Ticket, spec: CampaignSpec) -> None:
         engine = self.engine
-        loop = asyncio.get_running_loop()
         chain = Chain(self)
         try:
             while True:
@@ -712,10 +704,7 @@ class CampaignRunner:
                 following = chain.following
                 if not isinstance(following, Ticket):
                     break
-                engine._claimed.add(following.attempt_id)
-                await self._take_token()
-                if chain.freed_at is not None:
-                    engine.metrics.refill_latency.observe(loop.time() - chain.freed_at)
+                await self._before_originate(following, chain.freed_at)
                 ticket, spec = following, self.campaign.spec
         finally:
             self.in_flight -= 1
