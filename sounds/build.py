@@ -94,19 +94,13 @@ def build(texts: dict[str, str], build_root: Path, *, only: str = "") -> BuildRe
         for prompt_id, text in texts.items():
             if not prompt_id.startswith(only):
                 continue
-            base = folder / prompt_id
             known = index.get(prompt_id)
-            complete = all(Path(f"{base}.{fmt}").exists() for fmt in FORMATS)
-            if (
-                known is not None
-                and complete
-                and (known.get("text") == text_digest(text) or known.get("source") != SYNTHESISED)
-            ):
+            if known is not None and not _missing_formats(folder, prompt_id) and not _outdated(known, text):
                 report.kept.append(prompt_id)
                 continue
             raw = Path(scratch) / "prompt.wav"
             synthesise(text, raw)
-            duration = convert(raw, base)
+            duration = convert(raw, folder / prompt_id)
             index[prompt_id] = {"ms": duration, "text": text_digest(text), "source": SYNTHESISED}
             report.built.append(prompt_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -121,11 +115,20 @@ def check(texts: dict[str, str], build_root: Path) -> list[str]:
     problems = []
     for prompt_id, text in texts.items():
         known = index.get(prompt_id)
-        missing = [fmt for fmt in FORMATS if not (folder / f"{prompt_id}.{fmt}").exists()]
+        missing = _missing_formats(folder, prompt_id)
         if known is None:
             problems.append(f"{LANGUAGE}/{prompt_id}: missing")
         elif missing:
             problems.append(f"{LANGUAGE}/{prompt_id}: no {', '.join(missing)} file")
-        elif known.get("source") == SYNTHESISED and known.get("text") != text_digest(text):
+        elif _outdated(known, text):
             problems.append(f"{LANGUAGE}/{prompt_id}: built from an older text")
     return problems
+
+
+def _missing_formats(folder: Path, prompt_id: str) -> list[str]:
+    return [fmt for fmt in FORMATS if not (folder / f"{prompt_id}.{fmt}").exists()]
+
+
+def _outdated(known: dict[str, Any], text: str) -> bool:
+    """A synthesised prompt whose text changed since (a recording stays whatever the manifest says)."""
+    return known.get("source") == SYNTHESISED and known.get("text") != text_digest(text)
