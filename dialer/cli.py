@@ -236,11 +236,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_registry(sub)
     _add_probe(sub)
     _add_campaigns(sub)
-    sounds = sub.add_parser("sounds", help="the IVR's prompts: build placeholders, check what is missing")
+    sounds = sub.add_parser(
+        "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
+    )
     s = sounds.add_subparsers(dest="action", required=True, metavar="ACTION")
     b = s.add_parser("build", help="synthesise missing or outdated prompts (espeak-ng) into sounds/build/")
     b.add_argument("--only", default="", metavar="PREFIX", help="only prompt ids starting with PREFIX")
     s.add_parser("check", help="list prompts that are missing, incomplete or built from an older text")
+    imp = s.add_parser(
+        "import",
+        help="make a real recording (wav, mp3 or ogg) a prompt: trim silence, normalise loudness, convert",
+        description="Trim the silence before and after the speech, bring it to the prompts' loudness and "
+        "write every format Asterisk plays; `sounds build` never replaces it. See docs/sounds.md.",
+    )
+    imp.add_argument("file", type=Path, help="the recording: wav, mp3 or ogg")
+    imp.add_argument(
+        "--as", dest="prompt_id", required=True, metavar="PROMPT_ID", help="the prompt it says, e.g. org/name"
+    )
     sub.add_parser(
         "demo",
         help="the main job on the embedded default: import the sample list and call "
@@ -616,6 +628,7 @@ def cmd_config(_args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sounds(args: argparse.Namespace, settings: Settings) -> int:
     from dialer.asterisk_config import SOUNDS_DIR
     from sounds.build import build, check
+    from sounds.importer import import_recording
     from sounds.manifest import prompt_texts
 
     texts = prompt_texts(settings.organisation.name)
@@ -623,6 +636,11 @@ def cmd_sounds(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "build":
         report = build(texts, root, only=args.only)
         _out(f"built {len(report.built)} prompt(s), {len(report.kept)} already up to date, in {root}")
+        if report.to_record:
+            _out(f"kept {len(report.to_record)} recording(s) that must be recorded again: see `sounds check`")
+        return 0
+    if args.action == "import":
+        _out("\n".join(import_recording(args.file, args.prompt_id, texts, root).summary()))
         return 0
     problems = check(texts, root)
     for line in problems:
