@@ -10,7 +10,7 @@ UPRAVDOLG := $(BIN)/upravdolg
 APT_PACKAGES := debootstrap sip-tester espeak-ng ffmpeg
 PYTEST_ARGS ?=
 
-.PHONY: help venv system-deps postgres sandbox sandbox-down lint test test-unit demo bench clean
+.PHONY: help venv system-deps postgres sounds sandbox sandbox-down lint test test-unit demo bench clean
 
 help:
 	@echo "make demo   — set everything up and run the main job on the embedded default (SQLite)"
@@ -44,7 +44,11 @@ postgres:
 	fi
 	@pg_isready -h 127.0.0.1 -p 5432
 
-sandbox: venv system-deps
+# The IVR's prompts (espeak-ng placeholders for any not recorded; only missing or outdated ones are made).
+sounds: venv system-deps
+	$(UPRAVDOLG) sounds build
+
+sandbox: venv system-deps sounds
 	$(UPRAVDOLG) --set log.level=WARNING asterisk up
 
 sandbox-down: venv
@@ -64,7 +68,7 @@ test: venv system-deps postgres sandbox lint
 demo: venv system-deps sandbox
 	$(UPRAVDOLG) --set log.level=WARNING demo
 
-bench: venv
+bench: venv sounds
 	$(BIN)/python -m bench
 
 clean:

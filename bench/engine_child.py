@@ -1,6 +1,6 @@
 """One measured run of the campaign engine against the sandbox, in its own process (its own CPU and RSS).
 
-    python -m bench.engine_child channels|rate|soak DATABASE_URL COUNT
+    python -m bench.engine_child channels|rate|soak|ivr DATABASE_URL COUNT
 
 The parent loads the debtors first (its own process: the engine's never imports the registry import).
 
@@ -12,6 +12,10 @@ The parent loads the debtors first (its own process: the engine's never imports 
 * ``soak``: the database already holds the debtors (e.g. a million); the engine selects them all and calls
   at 10 calls/s on 10 channels for 20 s, then stops. Reports peak RSS.
 
+* ``ivr``: debtors who stay on the line and hear the whole conversation (message, menu, menu again,
+  goodbye) with the IVR settings the parent gives in the environment (``UPRAVDOLG_IVR_*``: the transport,
+  short tone prompts); 10 channels. Reports the engine's CPU per call.
+
 Prints one JSON line.
 """
 
@@ -19,18 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.measure import peak_rss_mb
 from db.models import CallAttempt
 from dialer.bootstrap import Storage, make_engine_service, open_storage
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, set_state
+from dialer.engine import Engine
 from dialer.service_loop import run_service
 from dialer.settings import Settings, load_settings
 
@@ -90,12 +96,17 @@ def _epoch(value: datetime) -> float:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
-async def _rate(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
-    _campaign(storage, max_channels=50, calls_per_second=5.0)
+async def _until_idle(settings: Settings, storage: Storage, **campaign: Any) -> tuple[Engine, float]:
+    """Run a campaign until the engine is idle; the engine and the CPU seconds its process used."""
+    _campaign(storage, **campaign)
     engine = make_engine_service(settings, storage)
     cpu = time.process_time()
     await engine.run(until_idle=True)
-    cpu = time.process_time() - cpu
+    return engine, time.process_time() - cpu
+
+
+async def _rate(settings: Settings, storage: Storage, count: int) -> dict[str, float]:
+    _engine, cpu = await _until_idle(settings, storage, max_channels=50, calls_per_second=5.0)
     with storage.sessions() as session:
         starts = sorted(t.timestamp() for t in session.scalars(select(CallAttempt.started_at)))
     span = starts[-1] - starts[0] if len(starts) > 1 else float("nan")
@@ -124,9 +135,26 @@ async def _soak(settings: Settings, storage: Storage) -> dict[str, float]:
     return {"calls": engine.metrics.placed, "first_call_s": first_call, "peak_rss_mb": peak_rss_mb()}
 
 
+async def _ivr(settings: Settings, storage: Storage) -> dict[str, float]:
+    engine, cpu = await _until_idle(settings, storage, max_channels=10, calls_per_second=100.0)
+    with storage.sessions() as session:
+        complete = session.scalar(
+            select(func.count()).select_from(CallAttempt).where(CallAttempt.outcome == "heard_full")
+        )
+    return {
+        "calls": engine.metrics.placed,
+        "heard_full": complete or 0,
+        "fastagi_sessions": engine.agi.sessions,
+        "cpu_ms_per_call": cpu * 1000 / max(1, engine.metrics.placed),
+    }
+
+
 def main(scenario: str, url: str, count: int) -> dict[str, float]:
-    settings = load_settings(environ={"UPRAVDOLG_DATABASE_URL": url, "UPRAVDOLG_LOG_LEVEL": "WARNING"})
+    ivr = {k: v for k, v in os.environ.items() if k.startswith("UPRAVDOLG_IVR_")}
+    settings = load_settings(environ={"UPRAVDOLG_DATABASE_URL": url, "UPRAVDOLG_LOG_LEVEL": "WARNING", **ivr})
     with open_storage(settings) as storage:
+        if scenario == "ivr":
+            return run_service(_ivr(settings, storage))
         if scenario == "channels":
             return run_service(_channels(settings, storage, count))
         if scenario == "rate":

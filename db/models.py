@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -132,8 +131,15 @@ class CallAttempt(Base):
         ForeignKey("campaign_debtors.id", ondelete="SET NULL")
     )
     worker: Mapped[str] = mapped_column(String(100), default="")
-    heard_seconds: Mapped[float | None] = mapped_column(Float)  # the IVR's listen report
-    message_seconds: Mapped[float | None] = mapped_column(Float)
+    # The IVR's listen report (dialer.core.listen_report): the message's segments as played (over every
+    # pass), one pass's length, whether the completion segment was reached, «1» repeats, how the call ended
+    # (hung_up | finished | transferred | failed) and "name=played/length" per segment.
+    heard_ms: Mapped[int | None] = mapped_column(Integer)
+    message_ms: Mapped[int | None] = mapped_column(Integer)
+    completed: Mapped[bool | None] = mapped_column(Boolean)
+    repeats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ended_by: Mapped[str | None] = mapped_column(String(20))
+    segments: Mapped[str] = mapped_column(Text, default="", server_default="")
     counts_as_contact: Mapped[bool] = mapped_column(Boolean, default=False)  # for the contact caps
 
 

@@ -193,12 +193,39 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
                 "outcome": a.outcome,
                 "state": a.state,
                 "started_at": a.started_at.isoformat(),
+                "answered_at": a.answered_at.isoformat() if a.answered_at else None,
                 "ended_at": a.ended_at.isoformat() if a.ended_at else None,
                 "digits": a.digits,
+                # the IVR's listen report (None: the call was not answered, or no report came)
+                "heard_ms": a.heard_ms,
+                "message_ms": a.message_ms,
+                "completed": a.completed,
+                "repeats": a.repeats,
+                "ended_by": a.ended_by,
+                "segments": _segments(a.segments),
             }
             for a in attempts
         ],
+        "listens": {
+            "count": sum(1 for a in attempts if (a.heard_ms or 0) > 0),
+            "heard_ms": sum(a.heard_ms or 0 for a in attempts),
+        },
     }
+
+
+def _segments(text: str) -> list[dict[str, Any]]:
+    """``greeting=2300/2300 account=…`` as a list of {segment, played_ms, length_ms}."""
+    found = []
+    for item in text.split():
+        name, _, numbers = item.partition("=")
+        played, _, length = numbers.partition("/")
+        if played.isdigit() and length.isdigit():
+            found.append({"segment": name, "played_ms": int(played), "length_ms": int(length)})
+    return found
+
+
+_ENDED = {"hung_up": "положил трубку", "finished": "до конца", "transferred": "соединён с оператором",
+          "failed": "сбой IVR"}  # fmt: skip
 
 
 def render_card(card: dict[str, Any]) -> str:
@@ -227,6 +254,19 @@ def render_card(card: dict[str, Any]) -> str:
         "Платежи:" + ("" if card["payments"] else " —"),
         *(f"  {p['paid_on']}: {p['amount']} ₽ {p['reference']}".rstrip() for p in card["payments"]),
     ]
+    lines.append(
+        f"Прослушиваний: {card['listens']['count']}, всего {card['listens']['heard_ms'] / 1000:.1f} с"
+    )
+    lines.append("Звонки:" + ("" if card["attempts"] else " —"))
+    for a in card["attempts"]:
+        heard = (
+            f", прослушано {a['heard_ms'] / 1000:.1f} из {a['message_ms'] / 1000:.1f} с"
+            if a["heard_ms"] is not None and a["message_ms"]
+            else ""
+        )
+        keys = f", нажато {a['digits']}" if a["digits"] else ""
+        ended = f" ({_ENDED.get(a['ended_by'], a['ended_by'])})" if a["ended_by"] else ""
+        lines.append(f"  {a['started_at']}: {a['number']} — {a['outcome'] or a['state']}{heard}{keys}{ended}")
     for agreement in card["agreements"]:
         lines.append(
             f"Соглашение {agreement['kind']} №{agreement['number']} от {agreement['registered_on']}: "

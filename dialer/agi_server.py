@@ -1,25 +1,34 @@
 """The dialer's FastAGI listener (asyncio): Asterisk hands every answered call to it.
 
-``asterisk_conf/extensions.conf`` runs ``AGI(agi://${UPRAVDOLG_AGI}/notify,<attempt id>)`` on the answered
-leg. For each connection we read the request, run the message flow (dialer.core.message_flow) with our own
-AGI codec, and hand its listen report to ``on_report(attempt_id, report)`` — the engine's callback.
+``asterisk_conf/extensions.conf`` runs ``AGI(agi://${UPRAVDOLG_AGI}/notify,<attempt>,<facts>,<options>)``
+on the answered leg (dialer.core.ivr_request). For each connection we read the request, run the IVR
+conversation (dialer.core.ivr_flow) with our own AGI codec, and hand its listen report to
+``on_report(attempt_id, report)`` — the engine's callback — besides the ``UserEvent`` the flow sends over
+AMI (which reaches every dialer connected to that Asterisk; the engine takes whichever comes first).
+
+The prompts' lengths come from the built prompts' index (``<sounds build>/ru/<folder>/index.json``, as
+``upravdolg sounds build``/``import`` write it and ``asterisk up`` installs it), read once per folder.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from pathlib import Path
 from typing import cast
 
 from dialer.core.agi_codec import AgiConnection, AgiProtocolError, AgiReply, AgiRequest, Hangup, command
-from dialer.core.campaign_progress import ListenReport
-from dialer.core.message_flow import Flow, play_message
+from dialer.core.ivr_flow import Flow, failed_flow, ivr_flow, prepare
+from dialer.core.ivr_request import IvrRequest, IvrRequestError, valid_attempt_id
+from dialer.core.listen_report import ListenReport
 from dialer.errors import ListenError
 
 logger = logging.getLogger(__name__)
+LANGUAGE = "ru"  # the channel language the dialplan sets, and the sounds/<lang> folder the prompts are in
 REQUEST_TIMEOUT = 5.0
-REPLY_TIMEOUT = 900.0  # a STREAM FILE lasts as long as its prompt
+REPLY_TIMEOUT = 900.0  # a STREAM FILE lasts as long as its prompt, WAIT FOR DIGIT at most a minute
 MAX_COMMANDS = 1000  # a flow told the line is gone must finish within this many steps
 ReportSink = Callable[[str, ListenReport], None]
 
@@ -64,13 +73,25 @@ class _Session(asyncio.Protocol):
 
     # -- the flow ------------------------------------------------------------------------------------
     def _start(self, request: AgiRequest) -> None:
-        self.attempt_id = request.args[0] if request.args else ""
+        args = request.args
+        self.attempt_id = args[0] if args and valid_attempt_id(args[0]) else ""
         if request.script != "notify" or not self.attempt_id:
             logger.warning("FastAGI request for %r without an attempt: hung up", request.script)
             self._write(command("HANGUP"))
             self._end(None)
             return
-        self.flow = play_message(self.server.prompts, full_after=self.server.full_after)
+        try:
+            call = IvrRequest.from_arguments(args)
+            lengths = self.server.lengths(call.options.folder)
+            self.flow = ivr_flow(self.attempt_id, prepare(call, lengths), lengths, call.options)
+        except IvrRequestError as exc:
+            logger.error(
+                "attempt %s: the message cannot be played: %s",
+                self.attempt_id,
+                exc,
+                extra={"action": "ivr_failed", "attempt_id": self.attempt_id},
+            )
+            self.flow = failed_flow(self.attempt_id, str(exc))
         self._write(next(self.flow))
 
     def _advance(self, reply: AgiReply) -> None:
@@ -97,10 +118,13 @@ class _Session(asyncio.Protocol):
 
     def _report(self, report: ListenReport) -> None:
         logger.info(
-            "attempt %s heard %.1f s (full: %s)",
+            "attempt %s heard %.1f of %.1f s (completed: %s, keys: %s, ended: %s)",
             self.attempt_id,
             report.heard_seconds,
-            report.heard_full,
+            report.message_seconds,
+            report.completed,
+            report.digits or "-",
+            report.ended.value,
             extra={"action": "listen_report", "attempt_id": self.attempt_id},
         )
         self.server.on_report(self.attempt_id, report)
@@ -134,22 +158,30 @@ class _Session(asyncio.Protocol):
 
 
 class FastAgiServer:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        prompts: Sequence[str],
-        on_report: ReportSink,
-        *,
-        full_after: int | None = None,
-    ) -> None:
+    def __init__(self, host: str, port: int, sounds_build: Path, on_report: ReportSink) -> None:
         self.host = host
         self.port = port
-        self.prompts = tuple(prompts)
-        self.full_after = full_after
+        self.sounds_build = sounds_build
         self.on_report = on_report
         self._server: asyncio.Server | None = None
+        self._lengths: dict[str, dict[str, int]] = {}
         self.sessions = 0
+
+    def lengths(self, folder: str) -> dict[str, int]:
+        """Prompt id -> length in ms of the built prompts of ``folder`` (read once; refused by name when
+        missing or damaged, so the call is reported ``failed`` rather than measured against nothing)."""
+        known = self._lengths.get(folder)
+        if known is None:
+            path = self.sounds_build / LANGUAGE / folder / "index.json"
+            try:
+                index = json.loads(path.read_text(encoding="utf-8"))
+                known = {prompt: int(entry["ms"]) for prompt, entry in index.items()}
+            except FileNotFoundError:
+                raise IvrRequestError(f"{path} does not exist (run `upravdolg sounds build`)") from None
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise IvrRequestError(f"{path} is not a prompt index ({exc}): rebuild it") from None
+            self._lengths[folder] = known
+        return known
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -13,6 +14,9 @@ from dialer.errors import ConfigError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = REPO_ROOT / "asterisk_conf"
 SOUNDS_DIR = REPO_ROOT / "sounds"
+AGI_SCRIPT = REPO_ROOT / "agi_scripts" / "notify.py"
+AGI_NAME = "upravdolg-notify.py"
+AGI_LIB = "upravdolg-lib"
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
 
@@ -75,6 +79,41 @@ def install_sounds(
                 shutil.copy2(path, target)
                 count += 1
     return count
+
+
+def install_agi(agi_bin: Path) -> list[Path]:
+    """Install the process-AGI IVR (agi_scripts/notify.py) as ``<agi_bin>/upravdolg-notify.py`` with the
+    libraries it imports in ``<agi_bin>/upravdolg-lib/``: pyst2 (and six, which it needs) and our pure
+    ``dialer.core`` (the same IVR flow and AGI codec the dialer's FastAGI listener runs). Pure Python only,
+    so it runs on the Asterisk host's own python3. Returns the installed files."""
+    lib = agi_bin / AGI_LIB
+    if lib.exists():
+        shutil.rmtree(lib)
+    installed = []
+    pyst2 = _module_file("asterisk.agi").parent
+    core = Path(__file__).resolve().parent / "core"
+    copies = [(p, lib / "asterisk" / p.name) for p in sorted(pyst2.glob("*.py"))]
+    copies += [
+        (_module_file("six"), lib / "six.py"),
+        (core.parent / "__init__.py", lib / "dialer/__init__.py"),
+    ]
+    copies += [(p, lib / "dialer/core" / p.name) for p in sorted(core.glob("*.py"))]
+    for source, target in copies:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        installed.append(target)
+    script = agi_bin / AGI_NAME
+    script.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(AGI_SCRIPT, script)
+    script.chmod(0o755)
+    return [script, *installed]
+
+
+def _module_file(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"the Python module {name} is not installed (pip install pyst2)")
+    return Path(spec.origin)
 
 
 def _followed(path: Path, chroot: Path | None, hops: int = 40) -> Path:

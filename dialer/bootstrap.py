@@ -80,6 +80,8 @@ def make_campaign_store(settings: Settings, storage: Storage) -> CampaignStore:
         ZoneInfo(settings.organisation.timezone),
         CapRules(contacts.per_day, contacts.per_week, contacts.per_month, contacts.mode),
         settings.engine.worker or default_worker_name(),
+        status_rules=status_rules(settings),
+        promise_days=settings.statuses.promise_days,
     )
 
 

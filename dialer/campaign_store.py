@@ -36,12 +36,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import CallAttempt, Campaign, CampaignDebtor, Debtor, DoNotCall, Phone
 from db.precompiled import Precompiled, is_disconnect
+from debtors.measures import record_promise
+from debtors.statuses import StatusRules
 from dialer.campaign_spec import CampaignSpec
 from dialer.core.call_state import Call
-from dialer.core.campaign_progress import ListenReport, Progress, after_attempt
+from dialer.core.campaign_progress import Progress, after_attempt
 from dialer.core.contact_caps import CapRules
 from dialer.core.dialstring import dial_string
 from dialer.core.eligibility import Candidate, Dial, DialRules, Later, Selection, decide
+from dialer.core.listen_report import ListenReport, segments_text
+from dialer.core.message_plan import DebtorFacts
 from dialer.core.retry_policy import AttemptOutcome, RetryPolicy
 
 LIVE_STATES = ("dialling", "up")
@@ -92,6 +96,7 @@ _DEBTOR_FACTS = select(
     DEBTORS.c.ownership,
     DEBTORS.c.timezone,
     select(DO_NOT_CALL.c.id).where(DO_NOT_CALL.c.debtor_id == bindparam("debtor")).limit(1).scalar_subquery(),
+    DEBTORS.c.account,
 ).where(DEBTORS.c.id == bindparam("debtor"))
 _PHONES = (
     select(PHONES.c.id, PHONES.c.e164, DO_NOT_CALL.c.id)
@@ -121,7 +126,7 @@ _INSERT_ATTEMPT = insert(_C).values(
         name: bindparam(name)
         for name in ("id", "organisation_id", "debtor_id", "phone_id", "number", "dial_string", "state",
                      "started_at", "campaign_id", "campaign_debtor_id", "worker", "digits", "detail",
-                     "counts_as_contact")
+                     "counts_as_contact", "repeats", "segments")
     }
 )  # fmt: skip
 _MARK_CALLING = (
@@ -169,8 +174,12 @@ _FINISH_ATTEMPT = (
         dial_status=bindparam("b_dial_status"),
         hangup_cause=bindparam("b_cause"),
         digits=bindparam("b_digits"),
-        heard_seconds=bindparam("b_heard"),
-        message_seconds=bindparam("b_message"),
+        heard_ms=bindparam("b_heard"),
+        message_ms=bindparam("b_message"),
+        completed=bindparam("b_completed"),
+        repeats=bindparam("b_repeats"),
+        ended_by=bindparam("b_ended_by"),
+        segments=bindparam("b_segments"),
         counts_as_contact=bindparam("b_contact"),
     )
 )
@@ -212,6 +221,7 @@ class Ticket:
     debtor_id: int
     number: str
     dial_string: str
+    facts: DebtorFacts  # what the message says
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +255,13 @@ class CampaignStore:
         zone: ZoneInfo,
         caps: CapRules,
         worker: str,
+        *,
+        status_rules: StatusRules | None = None,
+        promise_days: int = 7,
     ) -> None:
         self.sessions = sessions
+        self.status_rules = status_rules or StatusRules()
+        self.promise_days = promise_days
         # The hot paths (once per call, or twice a second) use Core connections: an ORM Session costs
         # more than the statements themselves here.
         self.engine: Engine = sessions.kw["bind"]
@@ -374,7 +389,9 @@ class CampaignStore:
         with self._transaction() as session:
             claimed = self._sql["claim"].rows(session, {"campaign": campaign.id, "now": now})
             for entry_id, debtor_id, attempts in claimed:
-                candidate, phones = self._candidate(session, debtor_id, attempts, now, rules.heard_full_pause)
+                candidate, phones, said = self._candidate(
+                    session, debtor_id, attempts, now, rules.heard_full_pause
+                )
                 decision = decide(candidate, now, rules)
                 if isinstance(decision, Dial):
                     return self._start_attempt(
@@ -383,6 +400,7 @@ class CampaignStore:
                         (entry_id, debtor_id, attempts),
                         decision.number,
                         phones=phones,
+                        facts=said,
                         now=now,
                     )
                 later = isinstance(decision, Later)
@@ -407,12 +425,12 @@ class CampaignStore:
 
     def _candidate(
         self, session: Connection, debtor_id: int, attempts: int, now: datetime, pause: timedelta
-    ) -> tuple[Candidate, dict[str, int]]:
-        """Everything eligibility needs, in three queries."""
+    ) -> tuple[Candidate, dict[str, int], DebtorFacts]:
+        """Everything eligibility needs, in three queries (and what the message will say)."""
         facts = self._sql["debtor_facts"].first(session, {"debtor": debtor_id})
         if facts is None:
             raise LookupError(f"debtor {debtor_id} of a campaign queue entry is gone")
-        status, debt, months, district, ownership, zone, debtor_blocked = facts
+        status, debt, months, district, ownership, zone, debtor_blocked, account = facts
         phones: dict[str, int] = {}
         for phone_id, e164, dnc_id in self._sql["phones"].rows(
             session, {"debtor": debtor_id, "organisation": self.organisation_id}
@@ -445,7 +463,7 @@ class CampaignStore:
             live_call=live,
             attempts=attempts,
         )
-        return candidate, phones
+        return candidate, phones, DebtorFacts(account, candidate.debt, months)
 
     def _start_attempt(
         self,
@@ -455,6 +473,7 @@ class CampaignStore:
         number: str,
         *,
         phones: dict[str, int],
+        facts: DebtorFacts,
         now: datetime,
     ) -> Ticket:
         entry_id, debtor_id, attempts = entry
@@ -477,10 +496,12 @@ class CampaignStore:
                 "digits": "",
                 "detail": "",
                 "counts_as_contact": False,
+                "repeats": 0,
+                "segments": "",
             },
         )
         self._sql["mark_calling"].run(session, {"b_id": entry_id, "b_attempts": attempts + 1, "b_now": now})
-        return Ticket(attempt_id, entry_id, debtor_id, number, target)
+        return Ticket(attempt_id, entry_id, debtor_id, number, target, facts)
 
     # -- outcomes ----------------------------------------------------------------------------------
     def answered(self, marks: dict[str, datetime]) -> None:
@@ -554,12 +575,43 @@ class CampaignStore:
                     "b_dial_status": call.dial_status,
                     "b_cause": call.hangup_cause,
                     "b_digits": ((report.digits if report else "") or call.digits)[:50],
-                    "b_heard": report.heard_seconds if report else None,
-                    "b_message": report.message_seconds if report else None,
+                    "b_heard": report.heard_ms if report else None,
+                    "b_message": report.message_ms if report else None,
+                    "b_completed": report.completed if report else None,
+                    "b_repeats": report.repeats if report else 0,
+                    "b_ended_by": report.ended.value if report else None,
+                    "b_segments": segments_text(report.segments) if report else "",
                     "b_contact": progress.counts_as_contact if progress else False,
                 },
             )
+            if report is not None and report.promised:
+                self._record_promise(session, attempt_id, now)
             return progress
+
+    def _record_promise(self, connection: Connection, attempt_id: str, now: datetime) -> None:
+        """«2» in the IVR: a promise to pay within ``promise_days``, in the outcome's transaction (the
+        debtor's status becomes «promise», which pauses calls until the date plus grace)."""
+        with Session(bind=connection) as session:  # joins the connection's transaction
+            account = session.scalar(
+                select(Debtor.account)
+                .join(CallAttempt, CallAttempt.debtor_id == Debtor.id)
+                .where(CallAttempt.id == attempt_id)
+            )
+            if account is None:
+                return
+            record_promise(
+                session,
+                self.organisation_id,
+                account,
+                pay_by=None,
+                amount=None,
+                source="ivr",
+                now=now,
+                rules=self.status_rules,
+                promise_days=self.promise_days,
+                actor=f"ivr {attempt_id}",
+            )
+            session.flush()
 
     def _policy(self, spec: CampaignSpec) -> RetryPolicy:
         return self._derived(spec)[1]

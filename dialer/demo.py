@@ -17,11 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.models import CallAttempt, CampaignDebtor, Debtor
 from debtors.import_runs import print_import
 from debtors.registry_import import import_debtors
+from debtors.statuses import LABELS, Status
 from dialer.bootstrap import Storage, make_engine_service, open_storage, utc_now
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, campaign_status, format_status, set_state
@@ -39,7 +40,7 @@ DEMO_CAMPAIGN: dict[str, Any] = {
     # The demo must work whenever it is run; a real campaign keeps the legal hours (the defaults).
     "window": {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"},
 }
-DEMO_TIMEOUT_SECONDS = 240.0
+DEMO_TIMEOUT_SECONDS = 420.0  # a debtor who stays on the line hears about a minute of message
 
 
 def demo_database(settings: Settings) -> Path:
@@ -72,14 +73,21 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
     rows = _outcome_rows(storage)
     width = max((len(r["name"]) for r in rows), default=10)
     out.write(
-        f"\n{'account':<8} {'debtor':<{width}} {'number':<13} {'outcome':<11} {'heard':>6}  "
-        f"{'next attempt':<17} facts from Asterisk\n"
+        f"\n{'account':<8} {'debtor':<{width}} {'number':<13} {'outcome':<11} {'heard/message':>13} "
+        f"{'keys':<4} {'ended':<11} {'next attempt':<17} facts from Asterisk\n"
     )
     for row in rows:
         out.write(
             f"{row['account']:<8} {row['name']:<{width}} {mask_number(row['number']):<13} "
-            f"{row['outcome']:<11} {row['heard']:>6}  {row['next']:<17} {row['facts']}\n"
+            f"{row['outcome']:<11} {row['heard']:>13} {row['keys']:<4} {row['ended']:<11} {row['next']:<17} "
+            f"{row['facts']}\n"
         )
+    out.write(
+        f"\nPer debtor:\n{'account':<8} {'debtor':<{width}} {'calls':>5} {'listens':>7} {'heard s':>8}"
+        "  status\n"
+    )
+    for account, name, calls, listens, heard, status in _per_debtor(storage):
+        out.write(f"{account:<8} {name:<{width}} {calls:>5} {listens:>7} {heard:>8.1f}  {status}\n")
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
@@ -114,12 +122,39 @@ def _outcome_rows(storage: Storage) -> list[dict[str, str]]:
                 "name": name,
                 "number": attempt.number,
                 "outcome": attempt.outcome or "-",
-                "heard": f"{attempt.heard_seconds:.1f}s" if attempt.heard_seconds is not None else "",
+                "heard": (
+                    f"{attempt.heard_ms / 1000:.1f}/{(attempt.message_ms or 0) / 1000:.1f} s"
+                    if attempt.heard_ms is not None
+                    else ""
+                ),
+                "keys": attempt.digits or "",
+                "ended": attempt.ended_by or "",
                 "next": _local(next_at),
                 "facts": ", ".join(f for f in facts if f),
             }
         )
     return rows
+
+
+def _per_debtor(storage: Storage) -> list[tuple[str, str, int, int, float, str]]:
+    """Account, name, calls answered or not, listens (answered calls that played some of the message),
+    seconds heard over all of them, and the status label."""
+    listened = CallAttempt.heard_ms > 0
+    with storage.sessions() as session:
+        found = session.execute(
+            select(
+                Debtor.account,
+                Debtor.full_name,
+                func.count(CallAttempt.id),
+                func.count(CallAttempt.id).filter(listened),
+                func.coalesce(func.sum(CallAttempt.heard_ms), 0),
+                Debtor.status,
+            )
+            .join(CallAttempt, CallAttempt.debtor_id == Debtor.id)
+            .group_by(Debtor.id)
+            .order_by(Debtor.account)
+        ).all()
+    return [(a, n, c, li, (h or 0) / 1000, LABELS[Status(st)]) for a, n, c, li, h, st in found]
 
 
 def _local(value: datetime | None) -> str:

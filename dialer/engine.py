@@ -25,18 +25,22 @@ import socket
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from dialer.agi_server import FastAgiServer
 from dialer.ami import AmiClient, OriginateRequest
+from dialer.asterisk_config import SOUNDS_DIR
 from dialer.campaign_spec import CampaignSpec
 from dialer.campaign_store import CampaignStore, Nothing, RunningCampaign, Ticket
 from dialer.core.ami_codec import AmiMessage
 from dialer.core.call_state import Call, CallState
 from dialer.core.call_tracker import CallTracker
-from dialer.core.campaign_progress import ListenReport, Progress, attempt_outcome
+from dialer.core.campaign_progress import Progress, attempt_outcome
+from dialer.core.ivr_request import IvrRequest
+from dialer.core.listen_report import USER_EVENT, ListenReport, ReportFormatError, parse_user_event
 from dialer.core.metrics import EngineMetrics, render
 from dialer.core.outcomes import NetworkOutcome, network_outcome
 from dialer.core.pacing import TokenBucket
@@ -50,7 +54,9 @@ T = TypeVar("T")
 NOT_PLACED_RETRY = timedelta(seconds=30)
 REASON_REFRESH_SECONDS = 5.0
 ANSWER_MARK_DELAY = 0.3  # seconds an answer mark waits for other database work to ride with
-OUTBOUND_CONTEXT = "upravdolg-outbound"
+# The dialplan context an answered call runs, per IVR transport (asterisk_conf/extensions.conf).
+OUTBOUND_CONTEXTS = {"fastagi": "upravdolg-outbound", "process": "upravdolg-outbound-process"}
+IVR_UNAVAILABLE_EVENT = "UpravDolgIvrUnavailable"
 
 
 def default_worker_name() -> str:
@@ -120,10 +126,11 @@ class Engine:
         self.agi = FastAgiServer(
             settings.agi.listen_host,
             settings.agi.listen_port,
-            settings.ivr.prompt_list,
+            Path(settings.ivr.sounds_build) if settings.ivr.sounds_build else SOUNDS_DIR / "build",
             self._on_listen_report,
-            full_after=settings.ivr.full_after or None,
         )
+        self.ivr_options = settings.ivr.options()
+        self.outbound_context = OUTBOUND_CONTEXTS[settings.ivr.transport]
 
     # -- plumbing ----------------------------------------------------------------------------------
     async def db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -173,13 +180,31 @@ class Engine:
             logger.error("engine task failed", exc_info=task.exception(), extra={"action": "task_failed"})
 
     def _on_listen_report(self, attempt_id: str, report: ListenReport) -> None:
-        """Hand the IVR's report to the call waiting for it (the future exists from before the Originate;
-        a report for a call we do not follow — another worker's, or one already recorded — is dropped)."""
+        """Hand the IVR's report to the call waiting for it (the future exists from before the Originate).
+        It comes twice for our own FastAGI calls (directly, and as the UserEvent): the first one counts. A
+        report for a call we do not follow (another worker's, or one already recorded) is dropped."""
         future = self._reports.get(attempt_id)
         if future is None:
-            logger.warning("listen report for %s, a call this engine does not follow", attempt_id)
+            logger.debug("listen report for %s, a call this engine does not follow", attempt_id)
         elif not future.done():
             future.set_result(report)
+
+    def _on_user_event(self, message: AmiMessage) -> None:
+        name = message.get("UserEvent")
+        if name == USER_EVENT:
+            try:
+                attempt_id, report = parse_user_event({k: v for k, v in reversed(message.headers)})
+            except ReportFormatError as exc:
+                logger.warning("ignored a damaged listen report: %s", exc, extra={"action": "listen_report"})
+                return
+            self._on_listen_report(attempt_id, report)
+        elif name == IVR_UNAVAILABLE_EVENT:
+            logger.error(
+                "attempt %s: Asterisk could not reach the IVR (agi.listen_host/listen_port, UPRAVDOLG_AGI "
+                "in extensions.conf); the answered call was hung up without the message",
+                message.get("Attempt") or "?",
+                extra={"action": "ivr_unavailable", "attempt_id": message.get("Attempt") or ""},
+            )
 
     @property
     def in_flight(self) -> int:
@@ -188,6 +213,9 @@ class Engine:
     # -- AMI events --------------------------------------------------------------------------------
     def _on_ami_event(self, received_at: float, message: AmiMessage) -> None:
         """Every AMI event, as the connection decodes it (a listener: no queue, no task hop per event)."""
+        if message.get("Event") == "UserEvent":
+            self._on_user_event(message)
+            return
         update = self.tracker.feed(message, received_at)
         if update is None:
             return
@@ -222,6 +250,14 @@ class Engine:
             self._resolve(call)
 
     # -- one call ----------------------------------------------------------------------------------
+    def _call_variables(self, ticket: Ticket) -> dict[str, str]:
+        """The answered leg's channel variables: what the dialplan hands the IVR, and the operator."""
+        attempt_id, facts, options = IvrRequest(ticket.attempt_id, ticket.facts, self.ivr_options).arguments()
+        variables = {"UPRAVDOLG_ATTEMPT": attempt_id, "UPRAVDOLG_FACTS": facts, "UPRAVDOLG_IVR": options}
+        if self.settings.ivr.operator:
+            variables["UPRAVDOLG_OPERATOR"] = self.settings.ivr.operator
+        return variables
+
     async def place(
         self, ticket: Ticket, spec: CampaignSpec, chain: Chain | None = None
     ) -> AttemptOutcome | None:
@@ -239,8 +275,8 @@ class Engine:
             channel_id=attempt_id,
             channel=ticket.dial_string,
             timeout_ms=int(spec.dial_timeout_seconds * 1000),
-            context=OUTBOUND_CONTEXT,
-            variables={"UPRAVDOLG_ATTEMPT": attempt_id},
+            context=self.outbound_context,
+            variables=self._call_variables(ticket),
         )
         log_extra = {"action": "originate", "attempt_id": attempt_id, "debtor_id": ticket.debtor_id}
         try:

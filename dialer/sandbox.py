@@ -25,13 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dialer.ami import AmiClient
-from dialer.asterisk_config import install_sounds, render_config
+from dialer.asterisk_config import install_agi, install_sounds, render_config
 from dialer.errors import NotRootError, SandboxError, UpravDolgError
 from dialer.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-PACKAGES = ("asterisk", "asterisk-core-sounds-ru", "asterisk-core-sounds-en")
+# python3: for the process-AGI transport of the IVR (agi_scripts/notify.py), tested like the FastAGI one.
+PACKAGES = ("asterisk", "asterisk-core-sounds-ru", "asterisk-core-sounds-en", "python3")
+COMPLETE_MARK = ".upravdolg-complete"  # the suite, then the packages the chroot was built with
 DEBOOTSTRAP_SID_SCRIPT = Path("/usr/share/debootstrap/scripts/sid")
 PID_FILE = "run/asterisk/asterisk.pid"
 MESSAGES_LOG = "var/log/asterisk/messages.log"
@@ -79,7 +81,12 @@ class Sandbox:
     # -- build ------------------------------------------------------------------------------------
     @property
     def built(self) -> bool:
-        return (self.root / "usr/sbin/asterisk").is_file() and (self.root / ".upravdolg-complete").is_file()
+        """Built completely, with the packages this version needs (else it is rebuilt)."""
+        mark = self.root / COMPLETE_MARK
+        if not (self.root / "usr/sbin/asterisk").is_file() or not mark.is_file():
+            return False
+        lines = mark.read_text().splitlines()
+        return len(lines) >= 2 and set(lines[1].split(",")) >= set(PACKAGES)
 
     def build(self) -> None:
         """debootstrap the chroot once (atomic: built in a temporary folder, renamed when complete)."""
@@ -113,7 +120,7 @@ class Sandbox:
             with log_path.open("wb") as log:
                 result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)
             if result.returncode == 0 and (partial / "usr/sbin/asterisk").is_file():
-                (partial / ".upravdolg-complete").write_text(f"{suite}\n")
+                (partial / COMPLETE_MARK).write_text(f"{suite}\n{','.join(PACKAGES)}\n")
                 if self.root.exists():
                     shutil.rmtree(self.root)
                 partial.rename(self.root)
@@ -149,6 +156,7 @@ class Sandbox:
         values = {"AMI_USERNAME": self._settings.ami.username, "AMI_SECRET": self.ensure_secret()}
         render_config(etc, values)
         install_sounds(self.root / "usr/share/asterisk/sounds", chroot=self.root)
+        install_agi(self.root / "usr/share/asterisk/agi-bin")
         for folder in ("run/asterisk", "var/log/asterisk", "var/spool/asterisk", "var/lib/asterisk"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
 
@@ -224,6 +232,8 @@ class Sandbox:
         """Build if needed, install our config, start Asterisk, and wait for AMI. Idempotent."""
         require_root("upravdolg asterisk up")
         started = time.monotonic()
+        if not self.built and self.pid() is not None:
+            self.down()  # an outdated chroot is rebuilt: stop the Asterisk running in it first
         self.build()
         self.install_config()
         deadline = time.monotonic() + self._settings.sandbox.boot_timeout

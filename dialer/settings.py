@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from dialer.core.ivr_request import IvrOptions
 from dialer.errors import ConfigError
 
 ENV_PREFIX = "UPRAVDOLG_"
@@ -136,15 +137,36 @@ class EngineSettings(_Section):
 
 
 class IvrSettings(_Section):
-    # The prompts played to an answered debtor, comma-separated, in order (Asterisk sound names). Until
-    # the IVR issue builds the personalised message, a stock Russian prompt stands in for it.
-    prompts: str = Field(default="demo-nogo", pattern=r"^[A-Za-z0-9_./-]+(,[A-Za-z0-9_./-]+)*$")
-    # "Heard the whole message" once this prompt (1-based) played to its end; 0 = the last one.
-    full_after: int = Field(default=0, ge=0)
+    """The personalised message (dialer.core.message_plan) and its menu (dialer.core.ivr_flow)."""
 
-    @property
-    def prompt_list(self) -> tuple[str, ...]:
-        return tuple(self.prompts.split(","))
+    # The segment whose end means "heard the whole message": greeting, account, amount, months, payment,
+    # consequences or menu.
+    completion: str = Field(
+        default="payment", pattern=r"^(greeting|account|amount|months|payment|consequences|menu)$"
+    )
+    # «1» replays the message at most this many times.
+    max_repeats: int = Field(default=2, ge=0, le=9)
+    # How long the menu waits for a key, seconds.
+    menu_timeout: float = Field(default=5.0, ge=1.0, le=60.0)
+    # Where «0» connects the debtor: any Dial() target (e.g. PJSIP/operator, SIP/100@pbx); "" turns «0» off.
+    operator: str = Field(default="Local/operator@upravdolg-sim", pattern=r"^[^,;\s]*$", max_length=200)
+    # Which transport plays the message: "fastagi" (the dialer's own listener, the default) or "process"
+    # (agi_scripts/notify.py, a pyst2 process AGI run by Asterisk itself).
+    transport: str = Field(default="fastagi", pattern=r"^(fastagi|process)$")
+    # The built prompts whose lengths the listener measures against ("" = sounds/build of this checkout).
+    sounds_build: str = ""
+    # The prompts' folder under sounds/<lang>/ (what `upravdolg asterisk up` installs as "upravdolg").
+    sound_folder: str = Field(default="upravdolg", pattern=r"^[a-z0-9-]{1,40}$")
+
+    def options(self) -> IvrOptions:
+        """What every call hands the IVR (dialer.core.ivr_request)."""
+        return IvrOptions(
+            completion=self.completion,
+            max_repeats=self.max_repeats,
+            menu_timeout_ms=int(self.menu_timeout * 1000),
+            operator=bool(self.operator),
+            folder=self.sound_folder,
+        )
 
 
 class LogSettings(_Section):

@@ -120,9 +120,10 @@ def command(*words: str) -> bytes:
 class AgiConnection:
     """One FastAGI session's incoming side: feed bytes, get the request once, then replies and hang-ups."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, expect_request: bool = True) -> None:
+        """``expect_request=False``: replies only (a process AGI whose environment another library read)."""
         self._buffer = b""
-        self._headers: dict[str, str] | None = {}
+        self._headers: dict[str, str] | None = {} if expect_request else None
         self._usage: list[str] | None = None  # lines of a multi-line 520 being collected
         self.request: AgiRequest | None = None
 

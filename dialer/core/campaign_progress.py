@@ -1,8 +1,9 @@
 """A debtor's progress in a campaign after each attempt, and an attempt's outcome (pure).
 
 The outcome joins what the network did (dialer.core.outcomes) with the IVR's listen report: an answered
-call is ``heard_full`` only when the IVR says the debtor heard the message through its end mark;
-answered without such a report (hung up early, IVR unreachable) is ``partial``.
+call is ``heard_full`` only when the IVR says the debtor heard the message through its completion segment;
+answered without such a report (hung up early, IVR unreachable) is ``partial``; answered but the IVR could
+not play the message (a prompt missing) is ``failed``, retried like a network failure.
 """
 
 from __future__ import annotations
@@ -10,19 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from dialer.core.listen_report import Ending, ListenReport
 from dialer.core.outcomes import NetworkOutcome
 from dialer.core.retry_policy import AttemptOutcome, RetryPolicy, next_step
-
-
-@dataclass(frozen=True, slots=True)
-class ListenReport:
-    """What the IVR measured on an answered call."""
-
-    heard_seconds: float
-    heard_full: bool
-    message_seconds: float | None = None
-    digits: str = ""
-
 
 _NETWORK = {
     NetworkOutcome.BUSY: AttemptOutcome.BUSY,
@@ -35,8 +26,10 @@ _NETWORK = {
 
 def attempt_outcome(network: NetworkOutcome, report: ListenReport | None) -> AttemptOutcome:
     if network is NetworkOutcome.ANSWERED:
+        if report is not None and report.ended is Ending.FAILED:
+            return AttemptOutcome.FAILED  # our IVR could not play the message: not a contact
         return (
-            AttemptOutcome.HEARD_FULL if report is not None and report.heard_full else AttemptOutcome.PARTIAL
+            AttemptOutcome.HEARD_FULL if report is not None and report.completed else AttemptOutcome.PARTIAL
         )
     return _NETWORK[network]
 

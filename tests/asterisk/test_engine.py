@@ -1,8 +1,9 @@
 """The campaign engine against the real sandbox Asterisk, on SQLite and PostgreSQL.
 
 The simulated debtors (asterisk_conf/README.md) pick their behaviour by the last digit of the number; the
-IVR plays the stock 10.6 s prompt (ivr.prompts), so "stays on the line" hears it all and "hangs up after
-3 s / 8 s" hears part of it.
+IVR plays the short test prompts (tests/asterisk/conftest.py: 700 ms each, a 10.5 s message for these
+debtors), so "stays on the line" hears it all and "hangs up after 3 s / 8 s" hears part of it. The real
+message is played in tests/asterisk/test_ivr.py.
 """
 
 from __future__ import annotations
@@ -94,14 +95,14 @@ def as_utc(value: datetime | None) -> datetime:
 
 # digit -> outcome, heard seconds (low, high) or None
 EXPECTED = {
-    0: ("heard_full", (10.3, 10.8)),
-    1: ("heard_full", (10.3, 10.8)),
+    0: ("heard_full", (10.5, 10.5)),
+    1: ("heard_full", (10.5, 10.5)),
     4: ("partial", (2.8, 3.4)),
     5: ("partial", (7.8, 8.4)),
     6: ("busy", None),
     7: ("no_answer", None),
     8: ("congestion", None),
-    9: ("heard_full", (10.3, 10.8)),
+    9: ("partial", (3.9, 4.6)),  # presses «2» at 4 s: a promise to pay, the message cut short
 }
 
 
@@ -127,12 +128,13 @@ async def test_each_digit_ends_in_its_outcome_and_next_attempt(
         attempt = by_number[f"+7912555010{digit}"]
         assert (attempt.outcome, attempt.state) == (outcome, "ended"), digit
         if heard is None:
-            assert attempt.answered_at is None and attempt.heard_seconds is None, digit
+            assert attempt.answered_at is None and attempt.heard_ms is None, digit
         else:
-            assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1], (
+            assert attempt.heard_ms is not None and heard[0] <= attempt.heard_ms / 1000 <= heard[1], (
                 digit,
-                attempt.heard_seconds,
+                attempt.heard_ms,
             )
+            assert attempt.message_ms == 10500, digit
         assert attempt.counts_as_contact == (heard is not None), digit
         entry = entries[attempt.debtor_id]
         expected_next = as_utc(attempt.ended_at) + delays[outcome]
@@ -140,7 +142,7 @@ async def test_each_digit_ends_in_its_outcome_and_next_attempt(
         assert abs((as_utc(entry.next_attempt_at) - expected_next).total_seconds()) < 1, digit
         assert as_utc(attempt.started_at) >= started
     status = campaign_status(storage.sessions, storage.organisation_id, name, datetime.now(UTC))
-    assert (status["placed"], status["answered"], status["heard_full"], status["partial"]) == (8, 5, 3, 2)
+    assert (status["placed"], status["answered"], status["heard_full"], status["partial"]) == (8, 5, 2, 3)
     assert (status["busy"], status["no_answer"], status["congestion"], status["in_flight"]) == (1, 1, 1, 0)
     assert sandbox.cli("core show channels count").startswith("0 active channels")
 
@@ -262,7 +264,13 @@ async def test_a_busy_number_is_retried_on_schedule(
 
 def engine_process(settings: Settings, tmp_path: Path) -> subprocess.Popen[bytes]:
     """`upravdolg run` in its own process (so it can be killed with SIGKILL)."""
-    env = {**os.environ, "UPRAVDOLG_DATABASE_URL": settings.database.url}
+    env = {
+        **os.environ,
+        "UPRAVDOLG_DATABASE_URL": settings.database.url,
+        "UPRAVDOLG_IVR_SOUND_FOLDER": settings.ivr.sound_folder,
+        "UPRAVDOLG_IVR_SOUNDS_BUILD": settings.ivr.sounds_build,
+        "UPRAVDOLG_IVR_MENU_TIMEOUT": str(settings.ivr.menu_timeout),
+    }
     with (tmp_path / "engine.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "dialer", "run"],
@@ -391,7 +399,7 @@ async def test_over_a_pjsip_trunk_to_sipp(
     if heard is None:
         assert attempt.answered_at is None, sipp_said
     else:
-        assert attempt.heard_seconds is not None and heard[0] <= attempt.heard_seconds <= heard[1], sipp_said
+        assert attempt.heard_ms is not None and heard[0] <= attempt.heard_ms / 1000 <= heard[1], sipp_said
     process.wait(10)
     assert process.returncode == 0, f"SIPp did not see the call it expected; {sipp_said}"
 
@@ -425,7 +433,7 @@ async def test_changes_to_a_running_campaign_apply_within_a_second(
         paused = datetime.now(UTC)
         await asyncio.sleep(1.0)
         placed_before = len(attempts(storage))
-        await asyncio.sleep(12.0)  # the three calls end (10.6 s message); nothing new may start
+        await asyncio.sleep(15.0)  # the three calls end (14 s: message, menu, goodbye); nothing new may start
         assert live() == 0
         assert len(attempts(storage)) == placed_before
         late = [a for a in attempts(storage) if as_utc(a.started_at) > paused + timedelta(seconds=1)]

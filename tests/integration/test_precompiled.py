@@ -49,14 +49,14 @@ def test_rows_and_writes_match_sqlalchemy(storage: Storage) -> None:
     add = Precompiled(
         insert(ATTEMPTS).values(
             {n: bindparam(n) for n in ("id", "organisation_id", "debtor_id", "number", "dial_string", "state",
-                                       "started_at", "counts_as_contact", "heard_seconds", "digits", "detail",
-                                       "worker")}
+                                       "started_at", "counts_as_contact", "heard_ms", "digits", "detail",
+                                       "worker", "repeats", "segments")}
         ),
         storage.engine.dialect,
     )  # fmt: skip
     recent = Precompiled(
         select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.answered_at, ATTEMPTS.c.counts_as_contact,
-               ATTEMPTS.c.heard_seconds)
+               ATTEMPTS.c.heard_ms)
         .where(ATTEMPTS.c.debtor_id == bindparam("debtor"), ATTEMPTS.c.state != "gone")
         .order_by(ATTEMPTS.c.id),
         storage.engine.dialect,
@@ -77,11 +77,13 @@ def test_rows_and_writes_match_sqlalchemy(storage: Storage) -> None:
             "digits": "",
             "detail": "",
             "worker": "w",
+            "repeats": 0,
+            "segments": "",
         }
-        first = {"id": "a1", "started_at": started, "counts_as_contact": True, "heard_seconds": 10.5}
+        first = {"id": "a1", "started_at": started, "counts_as_contact": True, "heard_ms": 10500}
         second = {"id": "a2", "started_at": started + timedelta(minutes=1), "counts_as_contact": False}
         add.run(connection, {**common, **first})
-        add.run(connection, {**common, **second, "heard_seconds": None})
+        add.run(connection, {**common, **second, "heard_ms": None})
         later = started + timedelta(seconds=4)
         mark.run_many(connection, [{"b_id": "a1", "b_at": later}, {"b_id": "zz", "b_at": started}])
         assert mark.run(connection, {"b_id": "a1", "b_at": started}) == 0, "a1 is no longer dialling"
@@ -90,13 +92,13 @@ def test_rows_and_writes_match_sqlalchemy(storage: Storage) -> None:
             tuple(row)
             for row in connection.execute(
                 select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.answered_at,
-                       ATTEMPTS.c.counts_as_contact, ATTEMPTS.c.heard_seconds)
+                       ATTEMPTS.c.counts_as_contact, ATTEMPTS.c.heard_ms)
                 .where(ATTEMPTS.c.debtor_id == debtor).order_by(ATTEMPTS.c.id)
             )
         ]  # fmt: skip
     assert ours == theirs
     assert ours == [
-        ("a1", started, started + timedelta(seconds=4), True, 10.5),
+        ("a1", started, started + timedelta(seconds=4), True, 10500),
         ("a2", started + timedelta(minutes=1), None, False, None),
     ]
     assert all(isinstance(row[1], datetime) and row[1].tzinfo is not None for row in ours)

@@ -1,4 +1,4 @@
-"""The AGI codec and the message flow, given bytes as Asterisk 22 sends them (res/res_agi.c)."""
+"""The AGI codec, given bytes as Asterisk 22 sends them (res/res_agi.c)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from dialer.core.agi_codec import (
     command,
     parse_reply,
 )
-from dialer.core.campaign_progress import ListenReport
-from dialer.core.message_flow import play_message
 
 REQUEST = (
     b"agi_network: yes\nagi_network_script: notify\nagi_request: agi://127.0.0.1:4573/notify\n"
@@ -91,43 +89,9 @@ def test_commands_quote_what_needs_quoting() -> None:
         command("EXEC", "a\nb")
 
 
-def _drive(flow, replies):  # type: ignore[no-untyped-def]
-    sent = [next(flow)]
-    for reply in replies:
-        try:
-            sent.append(flow.send(reply))
-        except StopIteration as done:
-            return sent, done.value
-    raise AssertionError("the flow did not finish")
-
-
-def test_a_message_heard_to_the_end() -> None:
-    sent, report = _drive(
-        play_message(["a", "b"]),
-        [
-            parse_reply("200 result=0 endpos=16000"),
-            parse_reply("200 result=0 endpos=8000"),
-            parse_reply("200 result=1"),
-        ],
-    )
-    assert sent == [b'STREAM FILE a ""\n', b'STREAM FILE b ""\n', b"HANGUP\n"]
-    assert report == ListenReport(heard_seconds=3.0, heard_full=True)
-
-
-def test_a_debtor_who_hangs_up_in_the_second_prompt() -> None:
-    sent, report = _drive(
-        play_message(["a", "b", "c"]),
-        [parse_reply("200 result=0 endpos=16000"), parse_reply("200 result=-1 endpos=4000")],
-    )
-    assert len(sent) == 2
-    assert report == ListenReport(heard_seconds=2.5, heard_full=False)
-
-
-def test_the_end_mark_can_come_before_the_last_prompt_and_a_lost_connection_ends_the_flow() -> None:
-    _, report = _drive(
-        play_message(["a", "b", "c"], full_after=2),
-        [parse_reply("200 result=0 endpos=8000"), parse_reply("200 result=0 endpos=8000"), None],
-    )
-    assert report == ListenReport(heard_seconds=2.0, heard_full=True)
-    with pytest.raises(ValueError, match="end mark"):
-        next(play_message(["a"], full_after=2))
+def test_a_reply_reader_without_the_request() -> None:
+    """A process AGI's stdin after pyst2 read the environment: replies and HANGUP lines only."""
+    connection = AgiConnection(expect_request=False)
+    events = connection.receive(b"HANGUP\n200 result=-1 endpos=4000\n")
+    assert events == [Hangup(), AgiReply(200, -1, "", {"endpos": "4000"}, "result=-1 endpos=4000")]
+    assert connection.request is None

@@ -12,9 +12,10 @@ import pytest
 
 from dialer.campaign_spec import CampaignError, load_spec, parse_spec
 from dialer.core.call_window import CallWindow
-from dialer.core.campaign_progress import ListenReport, after_attempt, attempt_outcome
+from dialer.core.campaign_progress import after_attempt, attempt_outcome
 from dialer.core.contact_caps import CapRules
 from dialer.core.eligibility import Candidate, Dial, DialRules, Later, Never, Selection, decide
+from dialer.core.listen_report import Ending, ListenReport
 from dialer.core.outcomes import NetworkOutcome
 from dialer.core.retry_policy import AttemptOutcome, RetryPolicy
 
@@ -97,8 +98,13 @@ def test_decide_refuses_naive_time() -> None:
 @pytest.mark.parametrize(
     ("network", "report", "outcome"),
     [
-        (NetworkOutcome.ANSWERED, ListenReport(30.0, heard_full=True), AttemptOutcome.HEARD_FULL),
-        (NetworkOutcome.ANSWERED, ListenReport(3.0, heard_full=False), AttemptOutcome.PARTIAL),
+        (NetworkOutcome.ANSWERED, ListenReport(30000, 30000, completed=True), AttemptOutcome.HEARD_FULL),
+        (NetworkOutcome.ANSWERED, ListenReport(3000, 30000, completed=False), AttemptOutcome.PARTIAL),
+        (
+            NetworkOutcome.ANSWERED,
+            ListenReport(0, 0, completed=False, ended=Ending.FAILED),
+            AttemptOutcome.FAILED,
+        ),
         (NetworkOutcome.ANSWERED, None, AttemptOutcome.PARTIAL),
         (NetworkOutcome.BUSY, None, AttemptOutcome.BUSY),
         (NetworkOutcome.NO_ANSWER, None, AttemptOutcome.NO_ANSWER),
