@@ -238,3 +238,13 @@ async def test_the_process_agi_transport(
     assert (promised.digits, promised.ended_by) == ("2", "finished")
     with storage.sessions() as session:
         assert session.scalar(select(Debtor.status).where(Debtor.id == promised.debtor_id)) == "promise"
+
+
+def test_sounds_check_is_clean_after_the_build(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make test` ran `upravdolg sounds build` before the sandbox came up: every prompt of the manifest
+    is there, in every format, saying the manifest's current text."""
+    from dialer.cli import main
+
+    assert main(["sounds", "check"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "missing" not in out and "older text" not in out
