@@ -332,3 +332,57 @@ class CampaignDebtor(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class User(Base):
+    """Someone who logs in to the dashboard. ``login`` is stored case-folded; ``password_hash`` is an
+    argon2id hash in PHC form (access.accounts), never the password; ``role`` is access.rules.Role."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("organisation_id", "login", name="uq_users_org_login"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    login: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str] = mapped_column(String(20))  # supervisor | operator | viewer
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LoginAttempt(Base):
+    """Every login attempt, successful or not, by the login as typed (case-folded), whether or not such a
+    user exists. ``outcome`` tells an unknown login from a wrong password (the caller is never told);
+    ``source`` is where it came from: "cli", "dashboard" or the client's address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_login_at", "organisation_id", "login", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    login: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    # ok | unknown_user | wrong_password | disabled | locked_out (access.rules.LoginOutcome)
+    outcome: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class UserSession(Base):
+    """A logged-in session. ``id`` is the SHA-256 (hex) of the random token the client holds: the token
+    itself is never stored. ``expires_at`` is the absolute end; the idle timeout runs from
+    ``last_seen_at``."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from access.accounts import AccessRules, Accounts
+from access.rules import PasswordPolicy, SessionPolicy, ThrottlePolicy
 from db.migrate import upgrade
 from db.repositories import ensure_organisation
 from db.session import make_engine, make_session_factory
@@ -66,6 +69,26 @@ def status_rules(settings: Settings) -> StatusRules:
         instalment_grace_days=s.instalment_grace_days,
         promise_grace_days=s.promise_grace_days,
     )
+
+
+def access_rules(settings: Settings) -> AccessRules:
+    d = settings.dashboard
+    return AccessRules(
+        throttle=ThrottlePolicy(
+            max_failures=d.max_failed_logins,
+            window=timedelta(minutes=d.failed_login_window_minutes),
+            lockout=timedelta(minutes=d.lockout_minutes),
+        ),
+        sessions=SessionPolicy(
+            idle=timedelta(minutes=d.session_idle_minutes), max_age=timedelta(hours=d.session_max_hours)
+        ),
+        passwords=PasswordPolicy(min_length=d.min_password_length),
+    )
+
+
+def make_accounts(settings: Settings, storage: Storage) -> Accounts:
+    """Users, logins and sessions; argon2id with argon2-cffi's default parameters (RFC 9106, low memory)."""
+    return Accounts(storage.sessions, storage.organisation_id, access_rules(settings), PasswordHasher())
 
 
 def make_ami_client(settings: Settings) -> AmiClient:

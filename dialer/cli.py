@@ -19,6 +19,8 @@ from dialer.settings import Settings, load_settings, parse_overrides
 
 logger = logging.getLogger("upravdolg")
 
+NEW_PASSWORD_ENV = "UPRAVDOLG_NEW_PASSWORD"  # noqa: S105 (the variable's name, not a password)
+
 DESCRIPTION = """\
 UpravDolg — utility-debt collection: debtor registry, unattended calling through Asterisk, and the
 supervisor's tools. Settings come from defaults < upravdolg.toml < UPRAVDOLG_* environment < these flags
@@ -213,6 +215,30 @@ def _add_campaigns(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
 
 
+def _add_users(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "users",
+        help="who may log in to the dashboard: add users, change passwords, disable, list",
+        description="Users of the supervisor dashboard (docs/access.md). Passwords are read from "
+        f"{NEW_PASSWORD_ENV} if it is set (for scripts), else asked twice; they are stored only as "
+        "argon2id hashes.",
+    )
+    a = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = a.add_parser("add", help="add a user with a role and a password")
+    add.add_argument("login", help="letters, digits, '.', '_', '-' or '@'; case does not matter")
+    add.add_argument(
+        "--role",
+        required=True,
+        metavar="ROLE",
+        help="supervisor (everything), operator (calls and debtors, no user admin), viewer (read-only)",
+    )
+    add.add_argument("--name", default="", help="the person's full name, e.g. «Петрова Анна Сергеевна»")
+    a.add_parser("passwd", help="set a new password (the user's open sessions end)").add_argument("login")
+    a.add_parser("disable", help="disable a user for good and end their sessions").add_argument("login")
+    lst = a.add_parser("list", help="every user with role and state")
+    lst.add_argument("--json", action="store_true", help="print the users as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upravdolg", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -236,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_registry(sub)
     _add_probe(sub)
     _add_campaigns(sub)
+    _add_users(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -653,6 +680,76 @@ def cmd_sounds(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if problems else 0
 
 
+def _new_password(login: str) -> str:
+    """The new password: from UPRAVDOLG_NEW_PASSWORD, else typed twice (never echoed, never logged)."""
+    import getpass
+    import os
+
+    from access.accounts import AccessError
+
+    password = os.environ.get(NEW_PASSWORD_ENV, "")
+    if password:
+        return password
+    password = getpass.getpass(f"New password for {login}: ")
+    if getpass.getpass("Repeat it: ") != password:
+        raise AccessError("the two passwords differ", hint="nothing was changed; try again")
+    return password
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from access.rules import ROLE_LABELS
+    from dialer.bootstrap import make_accounts, open_storage, utc_now
+
+    with open_storage(settings) as storage:
+        accounts = make_accounts(settings, storage)
+        if args.action == "add":
+            accounts.check_new_user(args.login, args.role)  # fail before the password is asked for
+            user = accounts.add_user(
+                args.login, _new_password(args.login), args.role, utc_now(), full_name=args.name
+            )
+            _out(f"user {user.login!r} added: {user.role.value} ({ROLE_LABELS[user.role]})")
+        elif args.action == "passwd":
+            accounts.get_user(args.login)  # an unknown login fails before the password is asked for
+            user = accounts.set_password(args.login, _new_password(args.login), utc_now())
+            _out(f"password of {user.login!r} changed; their open sessions have ended")
+        elif args.action == "disable":
+            user, changed = accounts.disable_user(args.login, utc_now())
+            when = user.disabled_at.isoformat(timespec="seconds") if user.disabled_at else ""
+            _out(
+                f"user {user.login!r} disabled; their open sessions have ended"
+                if changed
+                else f"user {user.login!r} was already disabled (since {when})"
+            )
+        else:
+            users = accounts.list_users()
+            if args.json:
+                _out(
+                    json.dumps(
+                        [
+                            {
+                                "login": u.login,
+                                "full_name": u.full_name,
+                                "role": u.role.value,
+                                "active": u.active,
+                                "created_at": u.created_at.isoformat(),
+                                "password_changed_at": u.password_changed_at.isoformat(),
+                                "disabled_at": u.disabled_at.isoformat() if u.disabled_at else None,
+                            }
+                            for u in users
+                        ],
+                        ensure_ascii=False,
+                    )
+                )
+            elif not users:
+                _out("no users yet: add one with `upravdolg users add LOGIN --role supervisor`")
+            else:
+                width = max(len(u.login) for u in users)
+                for u in users:
+                    state = f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "active"
+                    _out(f"{u.login:{width}}  {u.role.value:10}  {state:19}  {u.full_name}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "asterisk": cmd_asterisk,
     "db": cmd_db,
@@ -665,6 +762,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "scheduler": cmd_scheduler,
     "probe": cmd_probe,
     "campaign": cmd_campaign,
+    "users": cmd_users,
     "run": cmd_run,
     "demo": cmd_demo,
     "sounds": cmd_sounds,

@@ -169,6 +169,23 @@ class IvrSettings(_Section):
         )
 
 
+class DashboardSettings(_Section):
+    """The supervisor dashboard and its logins (access.rules, docs/access.md)."""
+
+    # Where the Streamlit dashboard listens.
+    port: int = Field(default=8501, ge=1, le=65535)
+    # A session ends after this many minutes without a request, and at the latest this many hours after login.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # This many failed logins for one login within failed_login_window_minutes refuse that login for
+    # lockout_minutes (whether or not such a user exists).
+    max_failed_logins: int = Field(default=5, ge=1)
+    failed_login_window_minutes: int = Field(default=15, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # The shortest password `users add|passwd` accepts.
+    min_password_length: int = Field(default=10, ge=8, le=128)
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -184,6 +201,7 @@ class Settings(_Section):
     contacts: ContactSettings = ContactSettings()
     engine: EngineSettings = EngineSettings()
     ivr: IvrSettings = IvrSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     log: LogSettings = LogSettings()
 
 
