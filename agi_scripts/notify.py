@@ -21,7 +21,6 @@ Installed by ``upravdolg asterisk up`` (or ``dialer.asterisk_config.install_agi`
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -32,22 +31,22 @@ sys.path.insert(0, str(HERE / "upravdolg-lib"))
 from asterisk.agi import AGI  # noqa: E402 - after the library path
 
 from dialer.core.agi_codec import AgiConnection, AgiProtocolError, AgiReply  # noqa: E402
-from dialer.core.ivr_flow import Flow, failed_flow, ivr_flow, prepare  # noqa: E402
+from dialer.core.ivr_flow import Flow, failed_flow, ivr_flow, prepare, prompt_lengths  # noqa: E402
 from dialer.core.ivr_request import IvrRequest, IvrRequestError, valid_attempt_id  # noqa: E402
 
 SOUNDS = Path(os.environ.get("UPRAVDOLG_SOUNDS", "/usr/share/asterisk/sounds"))
 MAX_COMMANDS = 1000
 
 
-def prompt_lengths(language: str, folder: str) -> dict[str, int]:
+def installed_lengths(language: str, folder: str) -> dict[str, int]:
     path = SOUNDS / language / folder / "index.json"
     try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-        return {prompt: int(entry["ms"]) for prompt, entry in index.items()}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise IvrRequestError(f"{path} does not exist (install the prompts: upravdolg asterisk up)") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise IvrRequestError(f"{path} is not a prompt index ({exc})") from None
+    except OSError as exc:
+        raise IvrRequestError(f"{path} cannot be read: {exc}") from None
+    return prompt_lengths(text, str(path))
 
 
 class Replies:
@@ -99,7 +98,7 @@ def main() -> int:
             return 0
         try:
             request = IvrRequest.from_arguments(args)
-            lengths = prompt_lengths(agi.env.get("agi_language") or "ru", request.options.folder)
+            lengths = installed_lengths(agi.env.get("agi_language") or "ru", request.options.folder)
             flow = ivr_flow(attempt, prepare(request, lengths), lengths, request.options)
         except IvrRequestError as exc:
             problem = str(exc).replace('"', "'").replace("\n", " ")

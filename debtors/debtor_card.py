@@ -20,6 +20,7 @@ from db.models import (
 )
 from debtors.measures import find_debtor
 from debtors.statuses import LABELS, Status
+from dialer.core.listen_report import parse_segments
 
 HEARD_FULL = "heard_full"
 
@@ -215,13 +216,9 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
 
 def _segments(text: str) -> list[dict[str, Any]]:
     """``greeting=2300/2300 account=…`` as a list of {segment, played_ms, length_ms}."""
-    found = []
-    for item in text.split():
-        name, _, numbers = item.partition("=")
-        played, _, length = numbers.partition("/")
-        if played.isdigit() and length.isdigit():
-            found.append({"segment": name, "played_ms": int(played), "length_ms": int(length)})
-    return found
+    return [
+        {"segment": s.name, "played_ms": s.played_ms, "length_ms": s.length_ms} for s in parse_segments(text)
+    ]
 
 
 _ENDED = {"hung_up": "положил трубку", "finished": "до конца", "transferred": "соединён с оператором",

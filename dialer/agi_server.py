@@ -13,14 +13,13 @@ The prompts' lengths come from the built prompts' index (``<sounds build>/ru/<fo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 from dialer.core.agi_codec import AgiConnection, AgiProtocolError, AgiReply, AgiRequest, Hangup, command
-from dialer.core.ivr_flow import Flow, failed_flow, ivr_flow, prepare
+from dialer.core.ivr_flow import Flow, failed_flow, ivr_flow, prepare, prompt_lengths
 from dialer.core.ivr_request import IvrRequest, IvrRequestError, valid_attempt_id
 from dialer.core.listen_report import ListenReport
 from dialer.errors import ListenError
@@ -174,13 +173,12 @@ class FastAgiServer:
         if known is None:
             path = self.sounds_build / LANGUAGE / folder / "index.json"
             try:
-                index = json.loads(path.read_text(encoding="utf-8"))
-                known = {prompt: int(entry["ms"]) for prompt, entry in index.items()}
+                text = path.read_text(encoding="utf-8")
             except FileNotFoundError:
                 raise IvrRequestError(f"{path} does not exist (run `upravdolg sounds build`)") from None
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise IvrRequestError(f"{path} is not a prompt index ({exc}): rebuild it") from None
-            self._lengths[folder] = known
+            except OSError as exc:
+                raise IvrRequestError(f"{path} cannot be read: {exc}") from None
+            known = self._lengths[folder] = prompt_lengths(text, str(path))
         return known
 
     async def start(self) -> None:

@@ -19,6 +19,7 @@ connection is gone: it then returns what it measured without sending anything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Iterable, Mapping
 
 from dialer.core.agi_codec import AgiReply, command
@@ -36,6 +37,16 @@ Flow = Generator[bytes, AgiReply | None, ListenReport]
 def sound(folder: str, prompt_id: str) -> str:
     """The name ``STREAM FILE`` takes for one of our prompts (sounds/<lang>/<folder>/<prompt id>)."""
     return f"{folder}/{prompt_id}"
+
+
+def prompt_lengths(index_text: str, source: str) -> dict[str, int]:
+    """Prompt id -> length in ms, from a prompt index (``index.json`` as `upravdolg sounds build` and
+    `sounds import` write it); a damaged one is refused, naming ``source``."""
+    try:
+        index = json.loads(index_text)
+        return {prompt: int(entry["ms"]) for prompt, entry in index.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IvrRequestError(f"{source} is not a prompt index ({exc}): rebuild it") from None
 
 
 def prepare(request: IvrRequest, lengths: Mapping[str, int]) -> MessagePlan:
