@@ -53,6 +53,24 @@ class Debtor(Base):
         UniqueConstraint("organisation_id", "account", name="uq_debtors_org_account"),
         Index("ix_debtors_org_status", "organisation_id", "status"),
         Index("ix_debtors_org_district", "organisation_id", "district"),
+        # the dashboard's debtor list (db/debtor_list.py): one index per sort order, and one covering
+        # index holding every filtered column so that counting any filtered view never reads the table
+        Index("ix_debtors_org_debt", "organisation_id", "debt"),
+        Index("ix_debtors_org_months", "organisation_id", "months_overdue"),
+        Index("ix_debtors_org_name", "organisation_id", "full_name"),
+        Index("ix_debtors_org_address", "organisation_id", "address"),
+        Index(
+            "ix_debtors_org_filter",
+            "organisation_id",
+            "months_overdue",
+            "debt",
+            "status",
+            "district",
+            "ownership",
+            "debt_as_of",
+            "area_m2",
+        ),
+        Index("ix_debtors_org_building", "organisation_id", "district", "street", "house", "building"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -106,6 +124,9 @@ class CallAttempt(Base):
     __table_args__ = (
         Index("ix_call_attempts_debtor", "debtor_id", "started_at"),
         Index("ix_call_attempts_campaign", "campaign_id", "started_at"),
+        # the calling panel's counters and per-debtor listens read only this index
+        Index("ix_call_attempts_campaign_figures", "campaign_id", "state", "outcome", "answered_at"),
+        Index("ix_call_attempts_campaign_debtor", "campaign_id", "debtor_id", "heard_ms", "outcome"),
         Index("ix_call_attempts_state", "state"),
     )
 
@@ -386,3 +407,17 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StatisticsSnapshot(Base):
+    """The «Статистика» page's figures, computed in one pass (debtors/statistics.py) after every import
+    and on a schedule, so the page reads one row however many debtors there are. ``payload`` is JSON."""
+
+    __tablename__ = "statistics_snapshots"
+    __table_args__ = (Index("ix_statistics_snapshots_org_at", "organisation_id", "computed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    payload: Mapped[str] = mapped_column(Text)
