@@ -121,13 +121,7 @@ def campaign_status(
         )
         spec = CampaignSpec.from_json(campaign.spec)
         heartbeat = campaign.heartbeat_at
-        reason = campaign.state_reason
-        if campaign.state == "paused":
-            reason = "кампания на паузе"
-        elif campaign.state == "stopped":
-            reason = "кампания остановлена"
-        elif heartbeat is None or heartbeat < now - HEARTBEAT_STALE:  # UtcDateTime: aware
-            reason = "движок обзвона не запущен (upravdolg run)"
+        reason = live_reason(campaign.state, campaign.state_reason, heartbeat, now)
         return {
             "name": campaign.name,
             "state": campaign.state,
@@ -153,7 +147,58 @@ def campaign_status(
             "done": queue.get("done", 0),
             "next_attempt_at": next_due.isoformat() if next_due is not None else None,
             "heartbeat_at": heartbeat.isoformat() if heartbeat is not None else None,
+            "id": campaign.id,
         }
+
+
+def live_reason(state: str, engine_reason: str, heartbeat: datetime | None, now: datetime) -> str:
+    """Why the campaign is (not) dialling, as a supervisor reads it: its state, a stale engine, or the
+    engine's own word (outside the window, caps, nothing due, Asterisk down)."""
+    if state == "paused":
+        return "кампания на паузе"
+    if state == "stopped":
+        return "кампания остановлена"
+    if heartbeat is None or heartbeat < now - HEARTBEAT_STALE:  # UtcDateTime: aware
+        return "движок обзвона не запущен (upravdolg run)"
+    return engine_reason
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    id: int
+    name: str
+    state: str
+    reason: str
+    revision: int
+    updated_at: datetime
+    started_at: datetime | None
+
+
+def campaign_summaries(
+    sessions: sessionmaker[Session], organisation_id: int, now: datetime
+) -> list[CampaignSummary]:
+    """Every campaign with its live state and reason (one query: the panel's list)."""
+    with sessions() as session:
+        return [
+            CampaignSummary(
+                c.id,
+                c.name,
+                c.state,
+                live_reason(c.state, c.state_reason, c.heartbeat_at, now),
+                c.revision,
+                c.updated_at,
+                c.started_at,
+            )
+            for c in session.scalars(
+                select(Campaign).where(Campaign.organisation_id == organisation_id).order_by(Campaign.name)
+            )
+        ]
+
+
+def get_spec(sessions: sessionmaker[Session], organisation_id: int, name: str) -> CampaignSpec:
+    """The campaign's current definition (to edit it with the same fields as its TOML)."""
+    with sessions() as session:
+        return CampaignSpec.from_json(_require(session, organisation_id, name).spec)
 
 
 def list_campaigns(sessions: sessionmaker[Session], organisation_id: int) -> list[tuple[str, str]]:

@@ -239,6 +239,17 @@ def _add_users(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     lst.add_argument("--json", action="store_true", help="print the users as JSON")
 
 
+def _add_dashboard(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "dashboard",
+        help="run the supervisors' dashboard (Streamlit) in the foreground",
+        description="Serves the Russian dashboard: debtors, the calling panel, statistics — behind a login "
+        "(add users with `upravdolg users add`). See docs/dashboard.md.",
+    )
+    p.add_argument("--port", type=int, help="port to listen on (default: dashboard.port, 8501)")
+    p.add_argument("--address", help="address to listen on (default: dashboard.address, 127.0.0.1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upravdolg", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -263,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_probe(sub)
     _add_campaigns(sub)
     _add_users(sub)
+    _add_dashboard(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -642,6 +654,29 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from dashboard.launch import streamlit_command, streamlit_environment
+    from dialer.bootstrap import make_accounts, open_storage
+
+    port = args.port if args.port is not None else settings.dashboard.port
+    if not 1 <= port <= 65535:
+        raise UpravDolgError(f"--port {port}: expected 1 to 65535")
+    address = args.address or settings.dashboard.address
+    with open_storage(settings) as storage:  # migrate now: a database problem shows here, not in a browser
+        users = make_accounts(settings, storage).list_users()
+    if not any(u.active for u in users):
+        logging.getLogger(__name__).warning(
+            "no active users: nobody can log in; add one with `upravdolg users add LOGIN --role supervisor`"
+        )
+    _out(f"dashboard: http://{address}:{port}/")
+    sys.stdout.flush()
+    command = streamlit_command(port=port, address=address)
+    os.execve(command[0], command, streamlit_environment(settings, os.environ))  # noqa: S606 (our fixed argv)
+    return 0  # not reached: the process is Streamlit now
+
+
 def cmd_config(_args: argparse.Namespace, settings: Settings) -> int:
     for section, values in settings.model_dump(mode="json").items():
         _out(f"[{section}]")
@@ -763,6 +798,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "probe": cmd_probe,
     "campaign": cmd_campaign,
     "users": cmd_users,
+    "dashboard": cmd_dashboard,
     "run": cmd_run,
     "demo": cmd_demo,
     "sounds": cmd_sounds,

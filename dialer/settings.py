@@ -172,7 +172,8 @@ class IvrSettings(_Section):
 class DashboardSettings(_Section):
     """The supervisor dashboard and its logins (access.rules, docs/access.md)."""
 
-    # Where the Streamlit dashboard listens.
+    # Where the Streamlit dashboard listens (`upravdolg dashboard`; 0.0.0.0 to serve the office network).
+    address: str = "127.0.0.1"
     port: int = Field(default=8501, ge=1, le=65535)
     # A session ends after this many minutes without a request, and at the latest this many hours after login.
     session_idle_minutes: int = Field(default=60, ge=1)
@@ -184,6 +185,10 @@ class DashboardSettings(_Section):
     lockout_minutes: int = Field(default=15, ge=1)
     # The shortest password `users add|passwd` accepts.
     min_password_length: int = Field(default=10, ge=8, le=128)
+    # The «Должники» page exports at most this many rows of a filtered view (bigger views: the CLI).
+    export_max_rows: int = Field(default=200_000, ge=1)
+    # The calling panel's live figures refresh this often.
+    refresh_seconds: float = Field(default=2.0, ge=0.5, le=60)
 
 
 class LogSettings(_Section):

@@ -1,0 +1,1 @@
+"""The supervisors' Streamlit dashboard (Russian UI, behind a login): see dashboard/README.md."""

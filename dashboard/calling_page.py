@@ -1,0 +1,270 @@
+"""«Обзвон»: the campaigns with their live state, start/pause/stop, the live figures, outcomes by hour,
+listen figures and every debtor's listens; creating and editing a campaign with the TOML's fields.
+
+Changes go through dialer.campaigns (the CLI's service); a definition is validated by
+dialer.campaign_spec.parse_spec, the same code that reads a campaign TOML file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from access.accounts import UserInfo
+from access.rules import Permission
+from dashboard.context import DashboardContext
+from dashboard.labels import campaign_state_label, moment, outcome_label, seconds
+from db.campaign_panel import debtor_listens, default_hours_window, listen_figures, outcomes_by_hour
+from dialer.campaign_spec import CampaignError, CampaignSpec, parse_spec
+from dialer.campaigns import (
+    CampaignSummary,
+    apply_spec,
+    campaign_status,
+    campaign_summaries,
+    get_spec,
+    set_state,
+)
+
+NEW = "__new__"
+LISTENS_PAGE = 50
+COUNTERS = (
+    ("in_flight", "На линии"),
+    ("placed", "Набрано"),
+    ("answered", "Ответили"),
+    ("heard_full", "До конца"),
+    ("partial", "Частично"),
+    ("busy", "Занято"),
+    ("no_answer", "Не ответили"),
+    ("failed", "Ошибки"),
+)
+
+
+def render(ctx: DashboardContext, user: UserInfo) -> None:
+    st.header("Обзвон")
+    summaries = campaign_summaries(ctx.storage.sessions, ctx.organisation_id, ctx.now())
+    if summaries:
+        st.dataframe(
+            [
+                {
+                    "Кампания": c.name,
+                    "Состояние": campaign_state_label(c.state),
+                    "Что происходит": c.reason or "идёт набор",
+                    "Изменена": moment(c.updated_at, ctx.zone),
+                }
+                for c in summaries
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info("Кампаний пока нет.")
+    names = [c.name for c in summaries]
+    options = [*names, NEW] if user.can(Permission.CALL) else names
+    if not options:
+        return
+    pending = st.session_state.pop("campaign_pending", None)
+    if pending in options:
+        st.session_state["campaign_name"] = pending
+    chosen = st.selectbox(
+        "Кампания",
+        options,
+        format_func=lambda n: "➕ Новая кампания" if n == NEW else n,
+        key="campaign_name",
+    )
+    if chosen == NEW:
+        _form(ctx, None)
+        return
+    summary = next(c for c in summaries if c.name == chosen)
+    if user.can(Permission.CALL):
+        _controls(ctx, summary)
+    _live(ctx, summary)
+    if user.can(Permission.CALL):
+        with st.expander("Изменить параметры кампании"):
+            _form(ctx, get_spec(ctx.storage.sessions, ctx.organisation_id, summary.name))
+
+
+def _controls(ctx: DashboardContext, summary: CampaignSummary) -> None:
+    buttons = st.columns(3)
+    for column, (state, label) in zip(
+        buttons, (("running", "▶ Запустить"), ("paused", "⏸ Пауза"), ("stopped", "⏹ Остановить")), strict=True
+    ):
+        if column.button(label, key=f"campaign_{state}", disabled=summary.state == state):
+            try:
+                set_state(ctx.storage.sessions, ctx.organisation_id, summary.name, state, ctx.now())
+            except CampaignError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["campaign_notice"] = f"«{summary.name}»: {campaign_state_label(state)}"
+                st.rerun()
+    notice = st.session_state.pop("campaign_notice", None)
+    if notice:
+        st.success(notice)
+
+
+def _live(ctx: DashboardContext, summary: CampaignSummary) -> None:
+    name = summary.name
+
+    @st.fragment(run_every=ctx.settings.dashboard.refresh_seconds)
+    def live() -> None:
+        now = ctx.now()
+        try:
+            status = campaign_status(ctx.storage.sessions, ctx.organisation_id, name, now)
+        except CampaignError as exc:
+            st.error(str(exc))
+            return
+        st.markdown(
+            f"**{campaign_state_label(status['state'])}**"
+            + (f" — {status['reason']}" if status["reason"] else " — идёт набор")
+            + f" · линий до {status['max_channels']}, {status['calls_per_second']:g} выз./с, "
+            f"транк {status['trunk']}"
+        )
+        columns = st.columns(len(COUNTERS))
+        for column, (key, label) in zip(columns, COUNTERS, strict=True):
+            column.metric(label, status[key])
+        st.caption(
+            f"Должников в кампании: {status['debtors']} — ждут звонка {status['pending']}, "
+            f"на линии {status['calling']}, завершено {status['done']}; обновлено {moment(now, ctx.zone)}"
+        )
+        with ctx.storage.sessions() as session:
+            figures = listen_figures(session, status["id"])
+            since, until = default_hours_window(now)
+            hours = outcomes_by_hour(session, status["id"], since=since, until=until)
+        average = figures.average_heard_seconds
+        st.markdown(
+            f"Прослушано в среднем: **{f'{average:.1f} с' if average is not None else '—'}** "
+            f"(ответивших с отчётом IVR: {figures.answered}, до конца: {figures.heard_full})"
+        )
+        if hours:
+            st.markdown("**Итоги звонков по часам (последние 24 ч)**")
+            st.bar_chart(
+                [
+                    {
+                        "Час": f"{h.hour.astimezone(ctx.zone):%d.%m %H:00}",
+                        "Итог": outcome_label(outcome),
+                        "Звонков": count,
+                    }
+                    for h in hours
+                    for outcome, count in sorted(h.outcomes.items())
+                ],
+                x="Час",
+                y="Звонков",
+                color="Итог",
+            )
+
+    live()
+    _listens(ctx, summary.id)
+
+
+def _listens(ctx: DashboardContext, campaign_id: int) -> None:
+    st.markdown("**Прослушивания по должникам**")
+    page = int(st.number_input("Страница", min_value=1, value=1, step=1, key="listens_page"))
+    with ctx.storage.sessions() as session:
+        total, rows = debtor_listens(
+            session, campaign_id, limit=LISTENS_PAGE, offset=(page - 1) * LISTENS_PAGE
+        )
+    st.caption(f"Должников со звонками: {total}")
+    st.dataframe(
+        [
+            {
+                "Лицевой счёт": r.account,
+                "ФИО": r.full_name,
+                "Звонков": r.calls,
+                "Прослушиваний": r.listens,
+                "Прослушано": seconds(r.heard_ms),
+                "До конца": r.heard_full,
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _durations(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _form(ctx: DashboardContext, spec: CampaignSpec | None) -> None:
+    """The campaign's TOML keys as a form; parse_spec validates it exactly as a file is validated."""
+    base = spec or CampaignSpec(name="новая")
+    prefix = "edit" if spec is not None else "new"
+    with st.form(f"campaign_form_{prefix}"):
+        name = st.text_input("Название (name)", value=spec.name if spec else "", disabled=spec is not None)
+        c1, c2, c3, c4 = st.columns(4)
+        trunk = c1.text_input("Транк (trunk)", value=base.trunk)
+        max_channels = c2.number_input("Линий (max_channels)", min_value=0, value=base.max_channels, step=1)
+        cps = c3.number_input(
+            "Вызовов в секунду (calls_per_second)", min_value=0.0, value=base.calls_per_second, step=0.5
+        )
+        dial_timeout = c4.text_input("Ждать ответа (dial_timeout)", value=base.dial_timeout)
+        st.markdown("**Кого звонить (select)**")
+        s1, s2, s3, s4 = st.columns(4)
+        min_debt = s1.number_input(
+            "Долг от, ₽ (min_debt)",
+            min_value=0.0,
+            value=float(base.select.min_debt) if base.select.min_debt is not None else None,
+            step=1000.0,
+        )
+        min_months = s2.number_input(
+            "Месяцев от (min_months)", min_value=0, value=base.select.min_months, step=1
+        )
+        districts = s3.text_input("Районы через запятую (districts)", value=", ".join(base.select.districts))
+        ownership = s4.text_input(
+            "Собственность через запятую (ownership)", value=", ".join(base.select.ownership)
+        )
+        st.markdown("**Часы звонков по местному времени должника (window)**")
+        w1, w2 = st.columns(2)
+        weekdays = w1.text_input("Будни (weekdays)", value=base.window.weekdays)
+        weekends = w2.text_input("Выходные и праздники (weekends)", value=base.window.weekends)
+        st.markdown("**Повторы (retry) — задержки через запятую, например 10m, 30m, 2h**")
+        r1, r2, r3, r4 = st.columns(4)
+        busy = r1.text_input("Занято (busy)", value=", ".join(base.retry.busy))
+        no_answer = r2.text_input("Не ответил (no_answer)", value=", ".join(base.retry.no_answer))
+        congestion = r3.text_input("Перегрузка (congestion)", value=", ".join(base.retry.congestion))
+        partial = r4.text_input("Прослушал частично (partial)", value=", ".join(base.retry.partial))
+        heard_full = st.text_input(
+            "Пауза после прослушивания до конца (backoff.heard_full)", value=base.backoff.heard_full
+        )
+        submitted = st.form_submit_button("Сохранить" if spec else "Создать", type="primary")
+    if not submitted:
+        return
+    data: dict[str, Any] = {
+        "name": spec.name if spec is not None else name,
+        "trunk": trunk,
+        "max_channels": int(max_channels),
+        "calls_per_second": float(cps),
+        "dial_timeout": dial_timeout,
+        "select": {
+            "districts": [d.strip() for d in districts.split(",") if d.strip()],
+            "ownership": [o.strip() for o in ownership.split(",") if o.strip()],
+        },
+        "window": {"weekdays": weekdays, "weekends": weekends},
+        "retry": {
+            "busy": _durations(busy),
+            "no_answer": _durations(no_answer),
+            "congestion": _durations(congestion),
+            "partial": _durations(partial),
+        },
+        "backoff": {"heard_full": heard_full},
+    }
+    if min_debt is not None:
+        data["select"]["min_debt"] = Decimal(str(min_debt))
+    if min_months is not None:
+        data["select"]["min_months"] = int(min_months)
+    try:
+        new_spec = parse_spec(data, source="форма кампании")
+        applied = apply_spec(ctx.storage.sessions, ctx.organisation_id, new_spec, ctx.now())
+    except CampaignError as exc:
+        st.error(f"Кампания не сохранена: {exc}")
+        return
+    if applied.created:
+        st.session_state["campaign_notice"] = f"Кампания «{applied.name}» создана (остановлена)."
+    elif applied.changed:
+        st.session_state["campaign_notice"] = (
+            f"«{applied.name}»: изменения сохранены (редакция {applied.revision})."
+        )
+    else:
+        st.session_state["campaign_notice"] = f"«{applied.name}»: изменений нет."
+    st.session_state["campaign_pending"] = applied.name  # selected at the next run, before the widget
+    st.rerun()

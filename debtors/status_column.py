@@ -1,0 +1,21 @@
+"""The registry's status column as one line of text: the label plus the counts supervisors read beside it
+(../shared/DOMAIN.md: calls made / heard to the end, notices delivered, measures taken). The dashboard's
+table and the export show exactly this text."""
+
+from __future__ import annotations
+
+from db.debtor_list import StatusCounts
+from debtors.statuses import LABELS, Status
+
+
+def status_text(status: str, counts: StatusCounts) -> str:
+    try:
+        label = LABELS[Status(status)]
+    except ValueError:
+        label = status
+    parts = [label, f"звонков {counts.calls_made} / до конца {counts.heard_to_end}"]
+    if counts.notices_delivered:
+        parts.append(f"уведомлений {counts.notices_delivered}")
+    if counts.measures:
+        parts.append("меры: " + "; ".join(counts.measures))
+    return " · ".join(parts)
