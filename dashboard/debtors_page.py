@@ -17,6 +17,7 @@ from dashboard.labels import (
     ATTEMPT_STATE_LABELS,
     ENDED_BY_LABELS,
     SORT_LABELS,
+    count_of,
     day,
     moment,
     money,
@@ -181,7 +182,7 @@ def _export(ctx: DashboardContext, flt: DebtorFilter, sort: DebtorSort, count: i
     if prepared is not None:
         fmt, data, written = prepared
         st.download_button(
-            f"Скачать {fmt.upper()} ({written} строк)",
+            f"Скачать {fmt.upper()} ({count_of(written, 'строка', 'строки', 'строк')})",
             data=data,
             file_name=f"должники-{ctx.now().astimezone(ctx.zone):%Y-%m-%d-%H%M}.{fmt}",
             mime=MIME[fmt],

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from debtors.statuses import LABELS, Status
 from dialer.campaigns import STATE_LABELS
+from dialer.core.russian_numbers import plural_form
 
 OUTCOME_LABELS = {
     "heard_full": "прослушал до конца",
@@ -77,3 +78,8 @@ def moment(value: datetime | None, zone: ZoneInfo) -> str:
 
 def seconds(ms: int | None) -> str:
     return f"{ms / 1000:.1f} с" if ms is not None else "—"
+
+
+def count_of(number: int, one: str, few: str, many: str) -> str:
+    """``1 строка``, ``3 строки``, ``5 строк`` (the grammar of the IVR's numbers)."""
+    return f"{number} {(one, few, many)[plural_form(number)]}"
