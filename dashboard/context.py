@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from access.accounts import Accounts
+from dashboard.launch import SETTINGS_ENV
 from dialer.bootstrap import Storage, make_accounts, open_storage, utc_now
 from dialer.settings import Settings, load_settings
-
-SETTINGS_ENV = "UPRAVDOLG_DASHBOARD_SETTINGS"
 
 
 @dataclass(frozen=True, slots=True)

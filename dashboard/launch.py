@@ -1,4 +1,5 @@
-"""How `upravdolg dashboard` starts Streamlit: the command line and the environment (pure, tested)."""
+"""How `upravdolg dashboard` starts Streamlit: the command line and the environment (pure, tested; no
+Streamlit import, so the CLI and the demo start it without loading it)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from dashboard.context import SETTINGS_ENV
 from dialer.settings import Settings
 
 APP = Path(__file__).resolve().parent / "app.py"
+SETTINGS_ENV = "UPRAVDOLG_DASHBOARD_SETTINGS"  # the effective settings as JSON (dashboard/context.py)
 
 
 def streamlit_command(*, port: int, address: str) -> list[str]:

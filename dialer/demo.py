@@ -8,22 +8,33 @@ campaign's status.
 
 The demo works in its own database (``<sandbox.cache_dir>/demo/upravdolg-demo.db``), made afresh on every
 run so that the demo always calls everybody; it never touches ``database.url``.
+
+Before the calls start it starts the dashboard on that database (a supervisor ``demo`` is created; the
+URL and the password are printed) so the campaign's progress can be watched live; the dashboard keeps
+running after the demo for a look at the results, and the next demo replaces it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
 
+from dashboard.launch import streamlit_command, streamlit_environment
 from db.models import CallAttempt, CampaignDebtor, Debtor
 from debtors.import_runs import print_import
 from debtors.registry_import import import_debtors
 from debtors.statuses import LABELS, Status
-from dialer.bootstrap import Storage, make_engine_service, open_storage, utc_now
+from dialer.bootstrap import Storage, make_accounts, make_engine_service, open_storage, utc_now
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, campaign_status, format_status, set_state
 from dialer.probe import mask_number
@@ -41,6 +52,9 @@ DEMO_CAMPAIGN: dict[str, Any] = {
     "window": {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"},
 }
 DEMO_TIMEOUT_SECONDS = 420.0  # a debtor who stays on the line hears about a minute of message
+DEMO_LOGIN = "demo"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 (the demo database's own, printed for the user)
+DASHBOARD_START_SECONDS = 40.0
 
 
 def demo_database(settings: Settings) -> Path:
@@ -61,6 +75,10 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
     out.write(f"Database: {storage.engine.url.render_as_string(hide_password=True)}\n")
     report = import_debtors(storage.sessions, storage.organisation_id, SAMPLE, now=utc_now())
     print_import(report, SAMPLE, out)
+    make_accounts(settings, storage).add_user(
+        DEMO_LOGIN, DEMO_PASSWORD, "supervisor", utc_now(), full_name="Демо Руководитель"
+    )
+    _start_dashboard(settings, out)
     spec = parse_spec(DEMO_CAMPAIGN, source="the demo campaign")
     apply_spec(storage.sessions, storage.organisation_id, spec, utc_now())
     set_state(storage.sessions, storage.organisation_id, spec.name, "running", utc_now())
@@ -97,6 +115,7 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
         f"\nLook again with: upravdolg --database-url sqlite:///{demo_database(settings)} "
         f"campaign status {spec.name}\n"
     )
+    _dashboard_reminder(settings, out)
     finished = all(r["outcome"] not in {"-", "lost"} for r in rows)
     return 0 if rows and finished and counts.get("heard_full", 0) > 0 else 1
 
@@ -161,3 +180,76 @@ def _local(value: datetime | None) -> str:
     if value is None:
         return "none"
     return value.strftime("%d.%m %H:%M UTC")  # UtcDateTime: aware UTC
+
+
+def _dashboard_url(settings: Settings) -> str:
+    return f"http://{settings.dashboard.address}:{settings.dashboard.port}/"
+
+
+def _pid_file(settings: Settings) -> Path:
+    return demo_database(settings).parent / "dashboard.pid"
+
+
+def _stop_previous_dashboard(settings: Settings) -> None:
+    """The previous demo's dashboard reads a database file that is gone now: stop it."""
+    pid_file = _pid_file(settings)
+    try:
+        pid = int(pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"streamlit" not in command:
+        return  # the pid was reused by something else
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.1)
+    pid_file.unlink(missing_ok=True)
+
+
+def _serving(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}_stcore/health", timeout=1) as reply:  # noqa: S310 (our URL)
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def _start_dashboard(settings: Settings, out: TextIO) -> None:
+    _stop_previous_dashboard(settings)
+    url = _dashboard_url(settings)
+    if _serving(url):
+        out.write(f"Dashboard: port {settings.dashboard.port} is taken by another dashboard; not started.\n")
+        return
+    log = demo_database(settings).parent / "dashboard.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            streamlit_command(port=settings.dashboard.port, address=settings.dashboard.address),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=streamlit_environment(settings, os.environ),
+            start_new_session=True,  # it outlives the demo; the next demo stops it
+        )
+    _pid_file(settings).write_text(f"{process.pid}\n")
+    deadline = time.monotonic() + DASHBOARD_START_SECONDS
+    while not _serving(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            out.write(f"Dashboard did not start (see {log}); the demo goes on without it.\n")
+            return
+        time.sleep(0.3)
+    out.write(
+        f"Dashboard: {url}  login «{DEMO_LOGIN}», password «{DEMO_PASSWORD}» "
+        "— open «Обзвон» to watch the campaign live\n"
+    )
+    out.flush()
+
+
+def _dashboard_reminder(settings: Settings, out: TextIO) -> None:
+    if _pid_file(settings).exists() and _serving(_dashboard_url(settings)):
+        pid = _pid_file(settings).read_text().strip()
+        out.write(
+            f"\nThe dashboard keeps running at {_dashboard_url(settings)} (login «{DEMO_LOGIN}», password "
+            f"«{DEMO_PASSWORD}»); stop it with: kill {pid}\n"
+        )

@@ -13,8 +13,7 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from access.accounts import Accounts
-from dashboard.context import SETTINGS_ENV
-from dashboard.launch import APP, streamlit_command, streamlit_environment
+from dashboard.launch import APP, SETTINGS_ENV, streamlit_command, streamlit_environment
 from db.models import Campaign, UserSession
 from debtors.registry_import import import_debtors
 from debtors.statuses import StatusRules
