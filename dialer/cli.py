@@ -112,6 +112,23 @@ def _add_registry(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show = d.add_parser("show", help="one debtor: status with reason, debt history, payments, phones, counts")
     show.add_argument("account", help="the account number (лицевой счёт)")
     show.add_argument("--json", action="store_true", help="print the card as JSON")
+    export = d.add_parser(
+        "export",
+        help="write the debtors (all, or a filtered view as on the dashboard) to CSV or XLSX",
+        description="The same view and columns as the dashboard's «Должники» export, without its row limit; "
+        "rows stream from the database, so any size fits in memory.",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the file to write (.csv or .xlsx)")
+    export.add_argument("--format", choices=("csv", "xlsx"), help="default: from the --out suffix")
+    export.add_argument("--district", action="append", default=[], help="only this district (repeatable)")
+    export.add_argument("--status", action="append", default=[], help="active, paid, stopped or promise")
+    export.add_argument("--ownership", action="append", default=[], help="only this ownership type")
+    export.add_argument("--debt-min", help="debt at least, e.g. 10000 or 10 000,00")
+    export.add_argument("--debt-max", help="debt at most")
+    export.add_argument("--months-min", type=int, help="months overdue at least")
+    export.add_argument("--months-max", type=int, help="months overdue at most")
+    export.add_argument("--sort", default="debt", help="debt, months_overdue, account, full_name or address")
+    export.add_argument("--ascending", action="store_true", help="smallest first (default: largest)")
 
     agreements = sub.add_parser("agreements", help="restructuring and instalment agreements («СТОП!»)")
     a = agreements.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -421,9 +438,55 @@ def cmd_debtors(args: argparse.Namespace, settings: Settings) -> int:
     from debtors.debtor_card import load_card, render_card
     from dialer.bootstrap import open_storage
 
+    if args.action == "export":
+        return _export_debtors(args, settings)
     with open_storage(settings) as storage, storage.sessions() as session:
         card = load_card(session, storage.organisation_id, args.account)
     _out(json.dumps(card, ensure_ascii=False, indent=2) if args.json else render_card(card))
+    return 0
+
+
+def _export_debtors(args: argparse.Namespace, settings: Settings) -> int:
+    from db.debtor_list import SORT_COLUMNS, DebtorFilter, DebtorSort
+    from debtors.amounts import AmountError, parse_amount
+    from debtors.export import write_export
+    from debtors.statuses import Status
+    from dialer.bootstrap import open_storage
+
+    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    if fmt not in {"csv", "xlsx"}:
+        raise UpravDolgError(f"{args.out}: cannot tell the format from the name; give --format csv or xlsx")
+    if args.sort not in SORT_COLUMNS:
+        raise UpravDolgError(f"--sort {args.sort!r}: expected one of {', '.join(SORT_COLUMNS)}")
+    for status in args.status:
+        if status not in {s.value for s in Status}:
+            raise UpravDolgError(f"--status {status!r}: expected one of {', '.join(s.value for s in Status)}")
+    amounts = {}
+    for name in ("debt_min", "debt_max"):
+        value = getattr(args, name)
+        try:
+            amounts[name] = parse_amount(value) if value is not None else None
+        except AmountError as exc:
+            raise UpravDolgError(f"--{name.replace('_', '-')} {value!r}: {exc}") from None
+    flt = DebtorFilter(
+        debt_min=amounts["debt_min"],
+        debt_max=amounts["debt_max"],
+        months_min=args.months_min,
+        months_max=args.months_max,
+        ownership=tuple(args.ownership),
+        districts=tuple(args.district),
+        statuses=tuple(args.status),
+    )
+    partial = args.out.with_name(args.out.name + ".part")
+    try:
+        with open_storage(settings) as storage, storage.sessions() as session, partial.open("wb") as out:
+            sort = DebtorSort(args.sort, not args.ascending)
+            written = write_export(session, storage.organisation_id, flt, sort, out=out, fmt=fmt)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(args.out)  # a failed export never leaves a half-written file under the real name
+    _out(f"{written} debtor(s) written to {args.out}")
     return 0
 
 

@@ -33,6 +33,8 @@ from debtors.registry_import import import_debtors
 from debtors.status_column import status_text
 from debtors.statuses import StatusRules
 from dialer.bootstrap import Storage
+from dialer.cli import main
+from dialer.settings import Settings
 from tests.fixtures.registry_files import write_csv
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -269,3 +271,25 @@ def test_the_calling_panel_figures(registry: Storage) -> None:
         ("001", 2, 0, 0, 0),
         ("003", 0, 0, 0, 0),
     ]
+
+
+def test_the_cli_exports_a_filtered_view_and_refuses_bad_options(
+    registry: Storage, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = ["--database-url", settings.database.url]
+    out = tmp_path / "south.xlsx"
+    command = ["debtors", "export", "--out", str(out), "--district", "Южный", "--debt-min", "500"]
+    assert main([*url, *command]) == 0
+    assert "2 debtor(s) written" in capsys.readouterr().out
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["004", "005"]
+    assert not (tmp_path / "south.xlsx.part").exists()
+    for bad, expected in (
+        (["--out", str(tmp_path / "x.txt")], "cannot tell the format"),
+        (["--out", str(out), "--status", "gone"], "--status 'gone'"),
+        (["--out", str(out), "--debt-min", "lots"], "--debt-min 'lots'"),
+        (["--out", str(out), "--sort", "phone"], "--sort 'phone'"),
+    ):
+        assert main([*url, "debtors", "export", *bad]) != 0
+        assert expected in capsys.readouterr().err
