@@ -256,6 +256,12 @@ def _add_users(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     lst.add_argument("--json", action="store_true", help="print the users as JSON")
 
 
+def _add_statistics(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("statistics", help="the «Статистика» figures (also refreshed after imports)")
+    a = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a.add_parser("refresh", help="recompute and store them now")
+
+
 def _add_dashboard(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "dashboard",
@@ -292,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_campaigns(sub)
     _add_users(sub)
     _add_dashboard(sub)
+    _add_statistics(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -403,6 +410,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from debtors.payments_import import import_payments
     from debtors.registry_import import import_debtors
     from dialer.bootstrap import open_storage, status_rules, utc_now
+    from dialer.scheduler import run_statistics_refresh
 
     mapping = _read_mapping(args.mapping)
     with open_storage(settings) as storage:
@@ -427,10 +435,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 mapping=mapping,
                 rules=status_rules(settings),
             )
+        stored = run_statistics_refresh(settings, storage)
     if args.json:
         _out(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         print_import(report, args.file, sys.stdout)
+        _out(f"statistics refreshed in {stored.duration_ms / 1000:.1f} s")
     return 0
 
 
@@ -607,7 +617,8 @@ def cmd_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
         add_jobs(scheduler, settings, storage)
         _out(
             f"scheduler running: daily status check at {settings.scheduler.status_check_at} "
-            f"({settings.organisation.timezone}); Ctrl-C stops it"
+            f"({settings.organisation.timezone}), statistics every "
+            f"{settings.scheduler.statistics_every_minutes} min; Ctrl-C stops it"
         )
         scheduler.start()
     return 0
@@ -714,6 +725,20 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             await engine.run(until_idle=args.until_idle, stop=stop)
 
     run_service(main())
+    return 0
+
+
+def cmd_statistics(_args: argparse.Namespace, settings: Settings) -> int:
+    from dialer.bootstrap import open_storage
+    from dialer.scheduler import run_statistics_refresh
+
+    with open_storage(settings) as storage:
+        stored = run_statistics_refresh(settings, storage)
+    figures = stored.statistics
+    _out(
+        f"statistics refreshed in {stored.duration_ms / 1000:.1f} s: {figures.debtors} debtor(s) owe "
+        f"{figures.total_debt} in all"
+    )
     return 0
 
 
@@ -862,6 +887,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "campaign": cmd_campaign,
     "users": cmd_users,
     "dashboard": cmd_dashboard,
+    "statistics": cmd_statistics,
     "run": cmd_run,
     "demo": cmd_demo,
     "sounds": cmd_sounds,

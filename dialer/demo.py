@@ -38,6 +38,7 @@ from dialer.bootstrap import Storage, make_accounts, make_engine_service, open_s
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, campaign_status, format_status, set_state
 from dialer.probe import mask_number
+from dialer.scheduler import run_statistics_refresh
 from dialer.service_loop import run_service
 from dialer.settings import DatabaseSettings, Settings
 
@@ -115,6 +116,7 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
         f"\nLook again with: upravdolg --database-url sqlite:///{demo_database(settings)} "
         f"campaign status {spec.name}\n"
     )
+    run_statistics_refresh(settings, storage)  # the dashboard's «Статистика» shows the demo's figures
     _dashboard_reminder(settings, out)
     finished = all(r["outcome"] not in {"-", "lost"} for r in rows)
     return 0 if rows and finished and counts.get("heard_full", 0) > 0 else 1

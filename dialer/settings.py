@@ -109,6 +109,10 @@ class StatusSettings(_Section):
 
 class SchedulerSettings(_Section):
     status_check_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # The «Статистика» figures are recomputed this often (and after every import).
+    statistics_every_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # The effect of contact: a payment within this many days after the contact counts.
+    contact_effect_days: int = Field(default=14, ge=1, le=365)
 
 
 class ContactSettings(_Section):

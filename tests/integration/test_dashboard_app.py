@@ -255,3 +255,25 @@ def test_the_campaign_page_keeps_working_when_the_campaign_is_running(app: AppTe
     assert "движок обзвона не запущен (upravdolg run)" in texts(app)
     labels = {m.label: m.value for m in app.metric}
     assert labels["Набрано"] == "0" and labels["На линии"] == "0"
+
+
+def test_statistics_are_computed_on_request_and_read_by_everybody(app: AppTest, storage: Storage) -> None:
+    log_in(app, "look")
+    go(app, "statistics")
+    assert "Статистика ещё не рассчитана" in texts(app)
+    assert "Пересчитать сейчас" not in buttons(app)  # viewers change nothing
+    next(b for b in app.sidebar.button if b.label == "Выйти").click().run()
+    log_in(app, "oper")
+    go(app, "statistics")
+    app.button(key="statistics_refresh").click().run()
+    assert not app.exception, app.exception
+    assert "Данные на " in texts(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Лицевых счетов"] == "3" and metrics["Должников (долг > 0)"] == "3"
+    assert metrics["Общий долг"] == "60\u00a0000,00\u00a0₽"
+    districts = app.dataframe[0].value
+    assert list(districts["Район"]) == ["Южный", "Северный"]  # by debt: 48 000 before 12 000
+    next(b for b in app.sidebar.button if b.label == "Выйти").click().run()
+    log_in(app, "look")
+    go(app, "statistics")
+    assert "Данные на " in texts(app) and "Статистика ещё не рассчитана" not in texts(app)
