@@ -291,8 +291,9 @@ class Accounts:
         )
         return token
 
-    def resolve_session(self, token: str, now: datetime) -> SessionCheck:
-        """The user behind ``token`` if the session is valid at ``now`` (and it counts as used now)."""
+    def resolve_session(self, token: str, now: datetime, *, touch: bool = True) -> SessionCheck:
+        """The user behind ``token`` if the session is valid at ``now``; with ``touch`` it counts as used
+        now (a person's click), without it (an automatic refresh) the idle timeout keeps running."""
         if not token:
             return SessionCheck(None, SessionRefusal.UNKNOWN)
         with self._sessions.begin() as session:
@@ -307,7 +308,8 @@ class Accounts:
             idle_end = session_ends_at(row.created_at, row.last_seen_at, self._rules.sessions)
             if now >= min(row.expires_at, idle_end):
                 return SessionCheck(None, SessionRefusal.EXPIRED)
-            row.last_seen_at = max(row.last_seen_at, now)
+            if touch:
+                row.last_seen_at = max(row.last_seen_at, now)
             return SessionCheck(_info(user), None)
 
     def revoke_session(self, token: str, now: datetime) -> bool:

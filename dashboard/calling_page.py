@@ -15,6 +15,7 @@ from access.accounts import UserInfo
 from access.rules import Permission
 from dashboard.context import DashboardContext
 from dashboard.labels import campaign_state_label, moment, outcome_label, seconds
+from dashboard.login import still_logged_in
 from db.campaign_panel import debtor_listens, default_hours_window, listen_figures, outcomes_by_hour
 from dialer.campaign_spec import CampaignError, CampaignSpec, parse_spec
 from dialer.campaigns import (
@@ -107,6 +108,8 @@ def _live(ctx: DashboardContext, summary: CampaignSummary) -> None:
 
     @st.fragment(run_every=ctx.settings.dashboard.refresh_seconds)
     def live() -> None:
+        if not still_logged_in(ctx):
+            st.rerun()  # the whole page: the login form, with why the session ended
         now = ctx.now()
         try:
             status = campaign_status(ctx.storage.sessions, ctx.organisation_id, name, now)

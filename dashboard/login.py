@@ -56,3 +56,12 @@ def log_out(ctx: DashboardContext) -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
     if token:
         ctx.accounts.revoke_session(token, ctx.now())
+
+
+def still_logged_in(ctx: DashboardContext) -> bool:
+    """For automatic refreshes (the calling panel's live figures): the session is still valid. It does
+    not count as the user's activity, so an unattended screen still reaches the idle timeout."""
+    token = st.session_state.get(TOKEN_KEY)
+    if not isinstance(token, str):
+        return False
+    return ctx.accounts.resolve_session(token, ctx.now(), touch=False).user is not None

@@ -251,6 +251,14 @@ def test_an_idle_session_expires_and_use_keeps_it_alive(accounts: Accounts) -> N
     assert accounts.resolve_session(busy, T0 + 88 * MIN).refusal is SessionRefusal.EXPIRED
 
 
+def test_an_automatic_refresh_does_not_keep_an_idle_session_alive(accounts: Accounts) -> None:
+    user = accounts.add_user("anna", PASSWORD, Role.VIEWER, T0)
+    token = accounts.create_session(user.id, T0)
+    for minute in (10, 20, 29):  # the calling panel refreshing itself on an unattended screen
+        assert accounts.resolve_session(token, T0 + minute * MIN, touch=False).user is not None
+    assert accounts.resolve_session(token, T0 + 30 * MIN, touch=False).refusal is SessionRefusal.EXPIRED
+
+
 def test_a_session_ends_at_its_absolute_lifetime_however_busy(accounts: Accounts) -> None:
     user = accounts.add_user("anna", PASSWORD, Role.VIEWER, T0)
     token = accounts.create_session(user.id, T0)
