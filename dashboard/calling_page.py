@@ -6,6 +6,7 @@ dialer.campaign_spec.parse_spec, the same code that reads a campaign TOML file."
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,13 @@ from access.rules import Permission
 from dashboard.context import DashboardContext
 from dashboard.labels import campaign_state_label, moment, outcome_label, seconds
 from dashboard.login import still_logged_in
-from db.campaign_panel import debtor_listens, default_hours_window, listen_figures, outcomes_by_hour
+from db.campaign_panel import (
+    HourOutcomes,
+    debtor_listens,
+    default_hours_window,
+    listen_figures,
+    outcomes_by_hour,
+)
 from dialer.campaign_spec import CampaignError, CampaignSpec, parse_spec
 from dialer.campaigns import (
     CampaignSummary,
@@ -70,7 +77,7 @@ def render(ctx: DashboardContext, user: UserInfo) -> None:
     chosen = st.selectbox(
         "Кампания",
         options,
-        format_func=lambda n: "➕ Новая кампания" if n == NEW else n,
+        format_func=lambda n: "+ Новая кампания" if n == NEW else n,
         key="campaign_name",
     )
     if chosen == NEW:
@@ -87,10 +94,16 @@ def render(ctx: DashboardContext, user: UserInfo) -> None:
 
 def _controls(ctx: DashboardContext, summary: CampaignSummary) -> None:
     buttons = st.columns(3)
-    for column, (state, label) in zip(
-        buttons, (("running", "▶ Запустить"), ("paused", "⏸ Пауза"), ("stopped", "⏹ Остановить")), strict=True
+    for column, (state, label, icon) in zip(
+        buttons,
+        (
+            ("running", "Запустить", ":material/play_arrow:"),
+            ("paused", "Пауза", ":material/pause:"),
+            ("stopped", "Остановить", ":material/stop:"),
+        ),
+        strict=True,
     ):
-        if column.button(label, key=f"campaign_{state}", disabled=summary.state == state):
+        if column.button(label, key=f"campaign_{state}", icon=icon, disabled=summary.state == state):
             try:
                 set_state(ctx.storage.sessions, ctx.organisation_id, summary.name, state, ctx.now())
             except CampaignError as exc:
@@ -126,8 +139,9 @@ def _live(ctx: DashboardContext, summary: CampaignSummary) -> None:
         for column, (key, label) in zip(columns, COUNTERS, strict=True):
             column.metric(label, status[key])
         st.caption(
-            f"Должников в кампании: {status['debtors']} — ждут звонка {status['pending']}, "
-            f"на линии {status['calling']}, завершено {status['done']}; обновлено {moment(now, ctx.zone)}"
+            f"Должников в кампании: {status['debtors']} — ждут звонка {status['pending']} "
+            f"(пора звонить сейчас: {status['due_now']}), на линии {status['calling']}, "
+            f"завершено {status['done']}; обновлено {moment(now, ctx.zone)}"
         )
         with ctx.storage.sessions() as session:
             figures = listen_figures(session, status["id"])
@@ -140,27 +154,29 @@ def _live(ctx: DashboardContext, summary: CampaignSummary) -> None:
         )
         if hours:
             st.markdown("**Итоги звонков по часам (последние 24 ч)**")
-            st.bar_chart(
-                [
-                    {
-                        "Час": f"{h.hour.astimezone(ctx.zone):%d.%m %H:00}",
-                        "Итог": outcome_label(outcome),
-                        "Звонков": count,
-                    }
-                    for h in hours
-                    for outcome, count in sorted(h.outcomes.items())
-                ],
-                x="Час",
-                y="Звонков",
-                color="Итог",
-            )
+            table = hourly_table(hours, since, ctx)
+            outcomes = [c for c in table[0] if c != "Час"]
+            st.bar_chart(table, x="Час", y=outcomes, x_label="Час", y_label="Звонков")
+        _listens(ctx, summary.id)
 
     live()
-    _listens(ctx, summary.id)
+
+
+def hourly_table(hours: list[HourOutcomes], since: datetime, ctx: DashboardContext) -> list[dict[str, Any]]:
+    """One row per hour of the window, zero-filled, one column per outcome present (stacked bars)."""
+    outcomes = sorted({outcome for h in hours for outcome in h.outcomes})
+    by_hour = {h.hour: h.outcomes for h in hours}
+    return [
+        {
+            "Час": f"{hour.astimezone(ctx.zone):%d.%m %H:00}",
+            **{outcome_label(o): by_hour.get(hour, {}).get(o, 0) for o in outcomes},
+        }
+        for hour in (since + timedelta(hours=n) for n in range(24))
+    ]
 
 
 def _listens(ctx: DashboardContext, campaign_id: int) -> None:
-    st.markdown("**Прослушивания по должникам**")
+    st.markdown("**Прослушивания по должникам** (звонки — набранные, в том числе идущие сейчас)")
     page = int(st.number_input("Страница", min_value=1, value=1, step=1, key="listens_page"))
     with ctx.storage.sessions() as session:
         total, rows = debtor_listens(

@@ -15,6 +15,7 @@ from db.models import CallAttempt, Debtor
 
 HEARD_FULL = "heard_full"
 ENDED_STATES = ("ended", "lost")
+NOT_PLACED = "not_placed"  # an attempt that never went out (eligibility refused it at dial time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,18 +91,19 @@ def listen_figures(session: Session, campaign_id: int) -> ListenFigures:
 def debtor_listens(
     session: Session, campaign_id: int, *, limit: int = 50, offset: int = 0
 ) -> tuple[int, list[DebtorListens]]:
-    """Per debtor of the campaign: calls, listens (calls with heard time > 0), heard time, heard to the
-    end; the most-listened first. Returns (debtors with at least one call, the requested slice)."""
+    """Per debtor of the campaign: calls (dialled, including one in progress), listens (calls with heard
+    time > 0), heard time, heard to the end; the most-listened first. Returns (debtors with at least one
+    call, the requested slice)."""
     heard = case((CallAttempt.heard_ms > 0, 1), else_=0)
     per_debtor: Any = (
         select(
             CallAttempt.debtor_id.label("debtor_id"),
-            func.count(CallAttempt.outcome).label("calls"),
+            func.count().label("calls"),
             func.sum(heard).label("listens"),
             func.coalesce(func.sum(CallAttempt.heard_ms), 0).label("heard_ms"),
             func.sum(case((CallAttempt.outcome == HEARD_FULL, 1), else_=0)).label("heard_full"),
         )
-        .where(CallAttempt.campaign_id == campaign_id)
+        .where(CallAttempt.campaign_id == campaign_id, CallAttempt.state != NOT_PLACED)
         .group_by(CallAttempt.debtor_id)
         .subquery()
     )

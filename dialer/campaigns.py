@@ -114,6 +114,13 @@ def campaign_status(
                 .group_by(CampaignDebtor.state)
             ).all()
         )
+        due_now = session.scalar(
+            select(func.count()).where(
+                CampaignDebtor.campaign_id == campaign.id,
+                CampaignDebtor.state == "due",
+                CampaignDebtor.next_attempt_at <= now,
+            )
+        )
         next_due = session.scalar(
             select(func.min(CampaignDebtor.next_attempt_at)).where(
                 CampaignDebtor.campaign_id == campaign.id, CampaignDebtor.state == "due"
@@ -143,6 +150,7 @@ def campaign_status(
             "outcomes": outcomes,
             "debtors": sum(queue.values()),
             "pending": queue.get("due", 0),
+            "due_now": int(due_now or 0),  # of the pending: their next attempt's time has come
             "calling": queue.get("calling", 0),
             "done": queue.get("done", 0),
             "next_attempt_at": next_due.isoformat() if next_due is not None else None,
@@ -224,8 +232,8 @@ def format_status(status: dict[str, Any]) -> str:
         f"{status['heard_full']}, частично {status['partial']}",
         f"  занято {status['busy']}, не ответили {status['no_answer']}, перегрузка {status['congestion']}, "
         f"ошибки {status['failed']}, потеряно {status['lost']}",
-        f"  должников {status['debtors']}: ждут звонка {status['pending']}, на линии {status['calling']}, "
-        f"завершено {status['done']}",
+        f"  должников {status['debtors']}: ждут звонка {status['pending']} "
+        f"(пора сейчас {status['due_now']}), на линии {status['calling']}, завершено {status['done']}",
     ]
     if status["next_attempt_at"]:
         lines.append(f"  следующий звонок не раньше {status['next_attempt_at']}")

@@ -253,6 +253,7 @@ def test_the_calling_panel_figures(registry: Storage) -> None:
     )  # outside 24 h
     _attempt(registry, "003", None, started=hour + timedelta(minutes=55), campaign_id=cid, state="dialling")
     _attempt(registry, "004", "heard_full", started=hour, heard_ms=60_000, campaign_id=other_id)
+    _attempt(registry, "005", None, started=hour, campaign_id=cid, state="not_placed")  # never dialled
     since, until = default_hours_window(NOW)
     assert (since, until) == (hour - timedelta(hours=23), hour + timedelta(hours=1))
     with registry.sessions() as session:
@@ -269,7 +270,7 @@ def test_the_calling_panel_figures(registry: Storage) -> None:
     assert [(r.account, r.calls, r.listens, r.heard_ms, r.heard_full) for r in listens] == [
         ("002", 2, 2, 80_000, 1),
         ("001", 2, 0, 0, 0),
-        ("003", 0, 0, 0, 0),
+        ("003", 1, 0, 0, 0),  # a call in progress counts as a call
     ]
 
 
