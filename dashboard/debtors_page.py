@@ -100,18 +100,32 @@ def _filters(ctx: DashboardContext, choices: FilterChoices) -> DebtorFilter:
         area_min = c4.number_input("Площадь от, м²", min_value=0.0, value=None, step=5.0, key="f_area_min")
         area_max = c4.number_input("Площадь до, м²", min_value=0.0, value=None, step=5.0, key="f_area_max")
         ownership = c5.multiselect(
-            "Собственность", choices.ownership, format_func=lambda o: o or "не указана", key="f_ownership"
+            "Собственность",
+            choices.ownership,
+            format_func=lambda o: o or "не указана",
+            placeholder="все",
+            key="f_ownership",
         )
-        statuses = c5.multiselect("Статус", choices.statuses, format_func=status_label, key="f_status")
+        statuses = c5.multiselect(
+            "Статус", choices.statuses, format_func=status_label, placeholder="все", key="f_status"
+        )
         districts = c6.multiselect(
-            "Район", choices.districts, format_func=lambda d: d or "без района", key="f_districts"
+            "Район",
+            choices.districts,
+            format_func=lambda d: d or "без района",
+            placeholder="все",
+            key="f_districts",
         )
         picked: list[Building] = []
         if districts:
             with ctx.storage.sessions() as session:
                 options = buildings(session, ctx.organisation_id, districts)
             picked = c6.multiselect(
-                "Дом", options, format_func=lambda b: b.label or "адрес не разобран", key="f_buildings"
+                "Дом",
+                options,
+                format_func=lambda b: b.label or "адрес не разобран",
+                placeholder="все дома района",
+                key="f_buildings",
             )
     return DebtorFilter(
         as_of_from=_date(as_of_from),

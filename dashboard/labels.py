@@ -83,3 +83,8 @@ def seconds(ms: int | None) -> str:
 def count_of(number: int, one: str, few: str, many: str) -> str:
     """``1 строка``, ``3 строки``, ``5 строк`` (the grammar of the IVR's numbers)."""
     return f"{number} {(one, few, many)[plural_form(number)]}"
+
+
+def percent(share: float | None) -> str:
+    """``51,7 %`` (a decimal comma and a space, as Russian text writes it)."""
+    return "—" if share is None else f"{share * 100:.1f}".replace(".", ",") + NBSP + "%"

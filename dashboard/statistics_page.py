@@ -10,7 +10,7 @@ import streamlit as st
 from access.accounts import UserInfo
 from access.rules import Permission
 from dashboard.context import DashboardContext
-from dashboard.labels import day, moment, money
+from dashboard.labels import day, moment, money, percent
 from debtors.statistics import (
     GROUP_LABELS,
     NO_DISTRICT,
@@ -67,8 +67,8 @@ def _dynamics(figures: Statistics) -> None:
             for p in figures.snapshots
         ]
         left, right = st.columns(2)
-        left.line_chart(points, x="Выгрузка", y="Долг, ₽")
-        right.line_chart(points, x="Выгрузка", y="Должников")
+        left.bar_chart(points, x="Выгрузка", y="Долг, ₽")
+        right.bar_chart(points, x="Выгрузка", y="Должников")
     else:
         st.write("Выгрузок ЕИРЦ ещё не было.")
     st.markdown("**Платежи по неделям (за год)**")
@@ -90,7 +90,7 @@ def _districts(figures: Statistics) -> None:
             "Должников": d.debtors,
             "Лицевых счетов": d.accounts,
             "Долг": money(d.debt),
-            "Доля": f"{d.share:.1%}",
+            "Доля": percent(d.share),
             "Долг, ₽": float(d.debt),
         }
         for d in figures.by_district
@@ -118,7 +118,7 @@ def _buildings(figures: Statistics) -> None:
                 "Корпус": b.building,
                 "Должников": b.debtors,
                 "Долг": money(b.debt),
-                "Доля": f"{b.share:.1%}",
+                "Доля": percent(b.share),
             }
             for b in top.rows
         ],
@@ -142,7 +142,7 @@ def _contact(figures: Statistics) -> None:
 
 
 def _share(group: ContactGroup) -> str:
-    return f"{group.share:.1%}" if group.share is not None else "—"
+    return percent(group.share)
 
 
 def _detail(group: ContactGroup) -> str:
