@@ -176,7 +176,7 @@ def describe_errors(exc: ValidationError) -> list[str]:
         value = error.get("input")
         shown = (
             ""
-            if error["type"] in {"missing", "extra_forbidden"} or isinstance(value, dict)
+            if error["type"] in {"missing", "extra_forbidden"} or isinstance(value, dict) or "got " in message
             else f" (got {value!r})"
         )
         lines.append(f"{where}: {message}{shown}")
