@@ -12,7 +12,7 @@ Debtors of the organisation (district / street, house, корпус / current de
     G 006  Южный    / Мира 7            0.00
     H 007  Южный    / Мира 9            0.00
     K 008  Южный    / Мира 9            0.00
-    L 009  Южный    / Мира 9            0.00
+    L 009  Южный    / Мира 9          -30.00  (overpaid: does not lower anyone's debt)
 Another organisation has debtor X 001 (debt 99 999.00, a snapshot, a payment and a heard call): none of it
 may appear in the first organisation's figures.
 """
@@ -62,7 +62,7 @@ DEBTORS = [
     ("006", "Южный", "Мира", "7", "", "0.00"),
     ("007", "Южный", "Мира", "9", "", "0.00"),
     ("008", "Южный", "Мира", "9", "", "0.00"),
-    ("009", "Южный", "Мира", "9", "", "0.00"),
+    ("009", "Южный", "Мира", "9", "", "-30.00"),
 ]
 SNAPSHOTS = [
     # as_of 2026-10-01: 1200 + 500 + 300 + 3000 = 5000.00, 4 debtors owing
@@ -260,7 +260,8 @@ def test_debt_by_district_and_by_building(data_set: Storage) -> None:
     assert stats.by_district == (
         DistrictDebt("", 1, 1, Decimal("3000.00"), float(Decimal(3000) / total)),  # D
         DistrictDebt("Северный", 3, 2, Decimal("1500.00"), float(Decimal(1500) / total)),  # A, B (C owes 0)
-        DistrictDebt("Южный", 5, 1, Decimal("250.50"), float(Decimal("250.50") / total)),  # E of E G H K L
+        # E of E G H K L (L's -30.00 overpayment is not subtracted)
+        DistrictDebt("Южный", 5, 1, Decimal("250.50"), float(Decimal("250.50") / total)),
     )
     assert [d.label for d in stats.by_district] == [NO_DISTRICT, "Северный", "Южный"]
     assert stats.by_district[0].share == pytest.approx(0.6315124)
