@@ -17,13 +17,7 @@ from access.rules import Permission
 from dashboard.context import DashboardContext
 from dashboard.labels import campaign_state_label, moment, outcome_label, seconds
 from dashboard.login import still_logged_in
-from db.campaign_panel import (
-    HourOutcomes,
-    debtor_listens,
-    default_hours_window,
-    listen_figures,
-    outcomes_by_hour,
-)
+from db.campaign_figures import HourOutcomes, debtor_listens, default_hours_window, outcomes_by_hour
 from dialer.campaign_spec import CampaignError, CampaignSpec, parse_spec
 from dialer.campaigns import (
     CampaignSummary,
@@ -143,14 +137,13 @@ def _live(ctx: DashboardContext, summary: CampaignSummary) -> None:
             f"(пора звонить сейчас: {status['due_now']}), на линии {status['calling']}, "
             f"завершено {status['done']}; обновлено {moment(now, ctx.zone)}"
         )
+        since, until = default_hours_window(now)
         with ctx.storage.sessions() as session:
-            figures = listen_figures(session, status["id"])
-            since, until = default_hours_window(now)
             hours = outcomes_by_hour(session, status["id"], since=since, until=until)
-        average = figures.average_heard_seconds
+        average = status["average_heard_seconds"]
         st.markdown(
             f"Прослушано в среднем: **{f'{average:.1f} с' if average is not None else '—'}** "
-            f"(ответивших с отчётом IVR: {figures.answered}, до конца: {figures.heard_full})"
+            f"(ответивших с отчётом IVR: {status['reported']}, до конца: {status['heard_full']})"
         )
         if hours:
             st.markdown("**Итоги звонков по часам (последние 24 ч)**")

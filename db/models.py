@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -124,9 +125,8 @@ class CallAttempt(Base):
     __table_args__ = (
         Index("ix_call_attempts_debtor", "debtor_id", "started_at"),
         Index("ix_call_attempts_campaign", "campaign_id", "started_at"),
-        # the calling panel's counters and per-debtor listens read only this index
-        Index("ix_call_attempts_campaign_figures", "campaign_id", "state", "outcome", "answered_at"),
-        Index("ix_call_attempts_campaign_debtor", "campaign_id", "debtor_id", "heard_ms", "outcome"),
+        # the calling panel's calls in flight (the finished ones are counted in campaign_hours)
+        Index("ix_call_attempts_campaign_state", "campaign_id", "state"),
         Index("ix_call_attempts_state", "state"),
     )
 
@@ -338,6 +338,7 @@ class CampaignDebtor(Base):
         UniqueConstraint("campaign_id", "debtor_id", name="uq_campaign_debtors_campaign_debtor"),
         Index("ix_campaign_debtors_due", "campaign_id", "state", "next_attempt_at"),
         Index("ix_campaign_debtors_debtor", "debtor_id"),
+        Index("ix_campaign_debtors_listens", "campaign_id", "heard_ms", "listens"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -353,6 +354,10 @@ class CampaignDebtor(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the debtor's listens in this campaign, kept by the engine as each call finishes (the calling panel)
+    listens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # calls with heard_ms > 0
+    heard_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    heard_full: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class User(Base):
@@ -407,6 +412,23 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CampaignHour(Base):
+    """A campaign's finished calls (ended or lost) per UTC hour of their start and outcome, with their
+    listen figures. The engine adds each call in the transaction that records its outcome, so the calling
+    panel's counters cost the same whatever the campaign's size (db/campaign_figures.py)."""
+
+    __tablename__ = "campaign_hours"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(30), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    reported: Mapped[int] = mapped_column(Integer, default=0)  # answered with a listen report from the IVR
+    listened: Mapped[int] = mapped_column(Integer, default=0)  # heard some of the message (heard_ms > 0)
+    heard_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class StatisticsSnapshot(Base):

@@ -32,9 +32,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import CallAttempt, Campaign, CampaignDebtor, Debtor, DoNotCall, Phone
+from db.campaign_figures import hour_start
+from db.models import CallAttempt, Campaign, CampaignDebtor, CampaignHour, Debtor, DoNotCall, Phone
 from db.precompiled import Precompiled, is_disconnect
 from debtors.measures import record_promise
 from debtors.statuses import StatusRules
@@ -145,7 +148,15 @@ _ANSWERED = (
     .values(state="up", answered_at=bindparam("b_at"))
 )
 _FINISH_FIND = (
-    select(_C.c.state, _C.c.campaign_debtor_id, _Q.c.streak_outcome, _Q.c.streak)
+    select(
+        _C.c.state,
+        _C.c.campaign_debtor_id,
+        _Q.c.streak_outcome,
+        _Q.c.streak,
+        _C.c.campaign_id,
+        _C.c.started_at,
+        _C.c.answered_at,
+    )
     .outerjoin(_Q, _Q.c.id == _C.c.campaign_debtor_id)
     .where(_C.c.id == bindparam("attempt"))
     .with_for_update(of=_C)
@@ -160,6 +171,9 @@ _FINISH_QUEUE = (
         streak=bindparam("b_streak"),
         note=bindparam("b_note"),
         last_outcome=bindparam("b_outcome"),
+        listens=_Q.c.listens + bindparam("b_listened"),
+        heard_ms=_Q.c.heard_ms + bindparam("b_heard_add"),
+        heard_full=_Q.c.heard_full + bindparam("b_full"),
     )
 )
 _FINISH_ATTEMPT = (
@@ -183,6 +197,31 @@ _FINISH_ATTEMPT = (
         counts_as_contact=bindparam("b_contact"),
     )
 )
+
+
+def _hour_upsert(dialect: str) -> Any:
+    """Add one finished call to its campaign hour (db/campaign_figures.py), in the call's own transaction:
+    ``INSERT … ON CONFLICT DO UPDATE`` (PostgreSQL and SQLite ≥ 3.24 share the syntax)."""
+    table = CampaignHour.__table__
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(CampaignHour).values(
+        campaign_id=bindparam("h_campaign"),
+        hour=bindparam("h_hour", type_=table.c.hour.type),
+        outcome=bindparam("h_outcome"),
+        calls=1,
+        answered=bindparam("h_answered"),
+        reported=bindparam("h_reported"),
+        listened=bindparam("h_listened"),
+        heard_ms=bindparam("h_heard"),
+    )
+    added = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["campaign_id", "hour", "outcome"],
+        set_={
+            name: table.c[name] + added[name]
+            for name in ("calls", "answered", "reported", "listened", "heard_ms")
+        },
+    )
 
 
 _HOT = {
@@ -272,6 +311,7 @@ class CampaignStore:
         self._specs: dict[str, CampaignSpec] = {}
         self._held = threading.local()
         self._sql = {name: Precompiled(statement, self.engine.dialect) for name, statement in _HOT.items()}
+        self._sql["hour_add"] = Precompiled(_hour_upsert(self.engine.dialect.name), self.engine.dialect)
         self._derived_by_spec: dict[CampaignSpec, tuple[DialRules, RetryPolicy]] = {}
 
     # -- the held connection ------------------------------------------------------------------------
@@ -540,8 +580,10 @@ class CampaignStore:
             found = self._sql["finish_find"].first(session, {"attempt": attempt_id})
             if found is None or found[0] not in LIVE_STATES:
                 return None
-            _state, queue_entry, streak_outcome, streak = found
+            _state, queue_entry, streak_outcome, streak, campaign_id, started_at, answered_before = found
             ended = _from_epoch(call.ended_at) or now
+            answered_at = _from_epoch(call.answered_at) or answered_before
+            heard = report.heard_ms if report else None
             progress: Progress | None = None
             if queue_entry is not None:
                 progress = after_attempt(
@@ -561,6 +603,9 @@ class CampaignStore:
                         "b_streak": progress.streak,
                         "b_note": progress.note,
                         "b_outcome": outcome.value,
+                        "b_listened": 1 if (heard or 0) > 0 else 0,
+                        "b_heard_add": heard or 0,
+                        "b_full": 1 if outcome is AttemptOutcome.HEARD_FULL else 0,
                     },
                 )
             self._sql["finish_attempt"].run(
@@ -575,7 +620,7 @@ class CampaignStore:
                     "b_dial_status": call.dial_status,
                     "b_cause": call.hangup_cause,
                     "b_digits": ((report.digits if report else "") or call.digits)[:50],
-                    "b_heard": report.heard_ms if report else None,
+                    "b_heard": heard,
                     "b_message": report.message_ms if report else None,
                     "b_completed": report.completed if report else None,
                     "b_repeats": report.repeats if report else 0,
@@ -584,6 +629,19 @@ class CampaignStore:
                     "b_contact": progress.counts_as_contact if progress else False,
                 },
             )
+            if campaign_id is not None:
+                self._sql["hour_add"].run(
+                    session,
+                    {
+                        "h_campaign": campaign_id,
+                        "h_hour": hour_start(started_at),
+                        "h_outcome": outcome.value,
+                        "h_answered": 1 if answered_at is not None else 0,
+                        "h_reported": 1 if heard is not None else 0,
+                        "h_listened": 1 if (heard or 0) > 0 else 0,
+                        "h_heard": heard or 0,
+                    },
+                )
             if report is not None and report.promised:
                 self._record_promise(session, attempt_id, now)
             return progress

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import CallAttempt, Campaign, CampaignDebtor
+from db.campaign_figures import campaign_figures
+from db.models import Campaign, CampaignDebtor
 from dialer.campaign_spec import CampaignError, CampaignSpec
 
 STATES = ("stopped", "running", "paused")
@@ -84,29 +85,9 @@ def campaign_status(
     """The campaign's live figures (the ``status --json`` document)."""
     with sessions() as session:
         campaign = _require(session, organisation_id, name)
-        outcomes: dict[str, int] = {
-            outcome or "": count
-            for outcome, count in session.execute(
-                select(CallAttempt.outcome, func.count())
-                .where(CallAttempt.campaign_id == campaign.id, CallAttempt.state.in_(("ended", "lost")))
-                .group_by(CallAttempt.outcome)
-            )
-        }
-        in_flight = session.scalar(
-            select(func.count()).where(
-                CallAttempt.campaign_id == campaign.id, CallAttempt.state.in_(("dialling", "up"))
-            )
-        )
-        placed = session.scalar(
-            select(func.count()).where(
-                CallAttempt.campaign_id == campaign.id, CallAttempt.state != "not_placed"
-            )
-        )
-        answered = session.scalar(
-            select(func.count()).where(
-                CallAttempt.campaign_id == campaign.id, CallAttempt.answered_at.is_not(None)
-            )
-        )
+        figures = campaign_figures(session, campaign.id)  # the engine's rollups and the calls in flight
+        outcomes = figures.outcomes
+        in_flight, placed, answered = figures.in_flight, figures.placed, figures.answered
         queue: dict[str, int] = dict(
             session.execute(
                 select(CampaignDebtor.state, func.count())
@@ -147,6 +128,9 @@ def campaign_status(
             "congestion": outcomes.get("congestion", 0),
             "failed": outcomes.get("failed", 0) + outcomes.get("invalid_number", 0),
             "lost": outcomes.get("lost", 0),
+            "reported": figures.reported,  # answered calls with a listen report from the IVR
+            "heard_ms": figures.heard_ms,
+            "average_heard_seconds": figures.average_heard_seconds,
             "outcomes": outcomes,
             "debtors": sum(queue.values()),
             "pending": queue.get("due", 0),

@@ -25,7 +25,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from db.models import CallAttempt, CampaignDebtor
+from db.campaign_figures import rebuild
+from db.models import CallAttempt, CampaignDebtor, CampaignHour
 from debtors.registry_import import import_debtors
 from dialer.ami import AmiClient
 from dialer.bootstrap import Storage, make_engine_service
@@ -145,6 +146,24 @@ async def test_each_digit_ends_in_its_outcome_and_next_attempt(
     assert (status["placed"], status["answered"], status["heard_full"], status["partial"]) == (8, 5, 2, 3)
     assert (status["busy"], status["no_answer"], status["congestion"], status["in_flight"]) == (1, 1, 1, 0)
     assert sandbox.cli("core show channels count").startswith("0 active channels")
+    # the rollups the engine kept call by call equal the ones recomputed from the attempts afterwards
+    kept = rollups(storage)
+    with storage.engine.begin() as connection:
+        rebuild(connection)
+    assert kept == rollups(storage) and len(kept[0]) >= 5
+    assert sum(heard_full for *_, heard_full in kept[1]) == 2
+
+
+def rollups(storage: Storage) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with storage.sessions() as session:
+        hours = session.execute(
+            select(CampaignHour.hour, CampaignHour.outcome, CampaignHour.calls, CampaignHour.answered,
+                   CampaignHour.reported, CampaignHour.listened, CampaignHour.heard_ms)
+            .order_by(CampaignHour.hour, CampaignHour.outcome)
+        ).all()  # fmt: skip
+        q = CampaignDebtor
+        entries = session.execute(select(q.id, q.listens, q.heard_ms, q.heard_full).order_by(q.id)).all()
+    return [tuple(h) for h in hours], [tuple(e) for e in entries]
 
 
 class ChannelWatcher:

@@ -13,7 +13,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from db.campaign_panel import debtor_listens, default_hours_window, listen_figures, outcomes_by_hour
+from db.campaign_figures import (
+    campaign_figures,
+    debtor_listens,
+    default_hours_window,
+    outcomes_by_hour,
+    rebuild,
+)
 from db.debtor_list import (
     SORT_COLUMNS,
     Building,
@@ -26,7 +32,7 @@ from db.debtor_list import (
     status_counts,
     view_totals,
 )
-from db.models import CallAttempt, Campaign, Debtor
+from db.models import CallAttempt, Campaign, CampaignDebtor, Debtor
 from debtors.export import ExportTooLarge, write_export
 from debtors.measures import register_agreement
 from debtors.registry_import import import_debtors
@@ -156,8 +162,28 @@ def _attempt(
 ) -> None:
     with storage.sessions.begin() as session:
         debtor = session.scalars(select(Debtor).where(Debtor.account == account)).one()
+        entry = None
+        if campaign_id is not None:  # the campaign's queue entry, as the engine keeps it
+            entry = session.scalars(
+                select(CampaignDebtor).where(
+                    CampaignDebtor.campaign_id == campaign_id, CampaignDebtor.debtor_id == debtor.id
+                )
+            ).one_or_none()
+            if entry is None:
+                entry = CampaignDebtor(
+                    organisation_id=storage.organisation_id,
+                    campaign_id=campaign_id,
+                    debtor_id=debtor.id,
+                    state="due",
+                    attempts=0,
+                    added_at=NOW,
+                )
+                session.add(entry)
+                session.flush()
+            entry.attempts += 0 if state == "not_placed" else 1
         session.add(
             CallAttempt(
+                campaign_debtor_id=entry.id if entry is not None else None,
                 id=uuid.uuid4().hex,
                 organisation_id=storage.organisation_id,
                 debtor_id=debtor.id,
@@ -256,15 +282,19 @@ def test_the_calling_panel_figures(registry: Storage) -> None:
     _attempt(registry, "005", None, started=hour, campaign_id=cid, state="not_placed")  # never dialled
     since, until = default_hours_window(NOW)
     assert (since, until) == (hour - timedelta(hours=23), hour + timedelta(hours=1))
+    with registry.engine.begin() as connection:  # the rollups the engine keeps, rebuilt from the attempts
+        assert rebuild(connection) == 5  # (cid: no_answer -30 h, busy -1 h, heard_full, partial), (other)
     with registry.sessions() as session:
         hours = outcomes_by_hour(session, cid, since=since, until=until)
-        figures = listen_figures(session, cid)
+        figures = campaign_figures(session, cid)
         total, listens = debtor_listens(session, cid, limit=10)
     assert [(h.hour, h.outcomes) for h in hours] == [
         (hour - timedelta(hours=1), {"busy": 1}),
         (hour, {"heard_full": 1, "partial": 1}),
     ]
-    assert (figures.answered, figures.heard_ms_total, figures.heard_full) == (2, 80_000, 1)
+    assert figures.outcomes == {"heard_full": 1, "partial": 1, "busy": 1, "no_answer": 1}
+    assert (figures.finished, figures.in_flight, figures.placed) == (4, 1, 5)
+    assert (figures.answered, figures.reported, figures.listened, figures.heard_ms) == (2, 2, 2, 80_000)
     assert figures.average_heard_seconds == 40.0
     assert total == 3
     assert [(r.account, r.calls, r.listens, r.heard_ms, r.heard_full) for r in listens] == [

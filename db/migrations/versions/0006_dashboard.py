@@ -1,4 +1,5 @@
-"""dashboard: indexes for the debtor list and the calling panel, and the statistics snapshots
+"""dashboard: indexes for the debtor list, the calling panel's rollups (campaign_hours, listen columns of
+campaign_debtors, rebuilt from the existing attempts), and the statistics snapshots
 
 Revision ID: 0006
 Revises: 0005
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from db.campaign_figures import rebuild
 from db.types import UtcDateTime
 
 revision = "0006"
@@ -34,10 +36,7 @@ _DEBTOR_INDEXES = {
     ],
     "ix_debtors_org_building": ["organisation_id", "district", "street", "house", "building"],
 }
-_ATTEMPT_INDEXES = {
-    "ix_call_attempts_campaign_figures": ["campaign_id", "state", "outcome", "answered_at"],
-    "ix_call_attempts_campaign_debtor": ["campaign_id", "debtor_id", "heard_ms", "outcome"],
-}
+_ATTEMPT_INDEXES = {"ix_call_attempts_campaign_state": ["campaign_id", "state"]}
 
 
 def upgrade() -> None:
@@ -45,6 +44,29 @@ def upgrade() -> None:
         op.create_index(name, "debtors", columns)
     for name, columns in _ATTEMPT_INDEXES.items():
         op.create_index(name, "call_attempts", columns)
+    for name in ("listens", "heard_ms", "heard_full"):
+        kind = sa.BigInteger() if name == "heard_ms" else sa.Integer()
+        op.add_column("campaign_debtors", sa.Column(name, kind, server_default="0", nullable=False))
+    op.create_index("ix_campaign_debtors_listens", "campaign_debtors", ["campaign_id", "heard_ms", "listens"])
+    op.create_table(
+        "campaign_hours",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("hour", UtcDateTime(), nullable=False),
+        sa.Column("outcome", sa.String(length=30), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("reported", sa.Integer(), nullable=False),
+        sa.Column("listened", sa.Integer(), nullable=False),
+        sa.Column("heard_ms", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_hours_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "hour", "outcome", name=op.f("pk_campaign_hours")),
+    )
+    rebuild(op.get_bind())  # the calls recorded before the rollups existed
     op.create_table(
         "statistics_snapshots",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -67,6 +89,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_statistics_snapshots_org_at", table_name="statistics_snapshots")
     op.drop_table("statistics_snapshots")
+    op.drop_table("campaign_hours")
+    op.drop_index("ix_campaign_debtors_listens", table_name="campaign_debtors")
+    with op.batch_alter_table("campaign_debtors") as batch:
+        for name in ("listens", "heard_ms", "heard_full"):
+            batch.drop_column(name)
     for name in _ATTEMPT_INDEXES:
         op.drop_index(name, table_name="call_attempts")
     for name in _DEBTOR_INDEXES:
