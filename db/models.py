@@ -52,8 +52,11 @@ class Debtor(Base):
     __tablename__ = "debtors"
     __table_args__ = (
         UniqueConstraint("organisation_id", "account", name="uq_debtors_org_account"),
-        Index("ix_debtors_org_status", "organisation_id", "status"),
-        Index("ix_debtors_org_district", "organisation_id", "district"),
+        # (organisation, status|district) lead to the debt: a status or district view sorted by debt is an
+        # index walk, its totals read the index alone, and the filter's choices a loose index scan
+        Index("ix_debtors_org_status_debt", "organisation_id", "status", "debt"),
+        Index("ix_debtors_org_district_debt", "organisation_id", "district", "debt"),
+        Index("ix_debtors_org_ownership", "organisation_id", "ownership"),
         # the dashboard's debtor list (db/debtor_list.py): one index per sort order, and one covering
         # index holding every filtered column so that counting any filtered view never reads the table
         Index("ix_debtors_org_debt", "organisation_id", "debt"),

@@ -19,7 +19,14 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+_REPLACED = {
+    "ix_debtors_org_status": ["organisation_id", "status"],
+    "ix_debtors_org_district": ["organisation_id", "district"],
+}
 _DEBTOR_INDEXES = {
+    "ix_debtors_org_status_debt": ["organisation_id", "status", "debt"],
+    "ix_debtors_org_district_debt": ["organisation_id", "district", "debt"],
+    "ix_debtors_org_ownership": ["organisation_id", "ownership"],
     "ix_debtors_org_debt": ["organisation_id", "debt"],
     "ix_debtors_org_months": ["organisation_id", "months_overdue"],
     "ix_debtors_org_name": ["organisation_id", "full_name"],
@@ -40,6 +47,8 @@ _ATTEMPT_INDEXES = {"ix_call_attempts_campaign_state": ["campaign_id", "state"]}
 
 
 def upgrade() -> None:
+    for name in _REPLACED:
+        op.drop_index(name, table_name="debtors")
     for name, columns in _DEBTOR_INDEXES.items():
         op.create_index(name, "debtors", columns)
     for name, columns in _ATTEMPT_INDEXES.items():
@@ -98,3 +107,5 @@ def downgrade() -> None:
         op.drop_index(name, table_name="call_attempts")
     for name in _DEBTOR_INDEXES:
         op.drop_index(name, table_name="debtors")
+    for name, columns in _REPLACED.items():
+        op.create_index(name, "debtors", columns)
