@@ -172,10 +172,12 @@ def _listens(ctx: DashboardContext, campaign_id: int) -> None:
     st.markdown("**Прослушивания по должникам** (звонки — набранные, в том числе идущие сейчас)")
     page = int(st.number_input("Страница", min_value=1, value=1, step=1, key="listens_page"))
     with ctx.storage.sessions() as session:
-        total, rows = debtor_listens(
+        more, rows = debtor_listens(
             session, campaign_id, limit=LISTENS_PAGE, offset=(page - 1) * LISTENS_PAGE
         )
-    st.caption(f"Должников со звонками: {total}")
+    first = (page - 1) * LISTENS_PAGE
+    shown = f"должники {first + 1}–{first + len(rows)}" if rows else "на этой странице никого"
+    st.caption(shown + ("; есть следующая страница" if more else ""))
     st.dataframe(
         [
             {

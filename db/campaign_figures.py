@@ -115,10 +115,10 @@ def outcomes_by_hour(
 
 def debtor_listens(
     session: Session, campaign_id: int, *, limit: int = 50, offset: int = 0
-) -> tuple[int, list[DebtorListens]]:
-    """The campaign's debtors with at least one dialled call, most-listened first; (how many, the slice)."""
-    called = (CampaignDebtor.campaign_id == campaign_id, CampaignDebtor.attempts > 0)
-    total = session.scalar(select(func.count()).select_from(CampaignDebtor).where(*called)) or 0
+) -> tuple[bool, list[DebtorListens]]:
+    """The campaign's debtors with at least one dialled call, most-listened first: the requested slice and
+    whether more follow. A walk down (campaign, heard_ms, listens) — the index's own order, ties by the
+    queue entry — that stops after ``limit + 1`` rows; no count of a possibly million-strong campaign."""
     rows = session.execute(
         select(
             Debtor.account,
@@ -129,14 +129,14 @@ def debtor_listens(
             CampaignDebtor.heard_full,
         )
         .join(Debtor, Debtor.id == CampaignDebtor.debtor_id)
-        .where(*called)
-        .order_by(CampaignDebtor.heard_ms.desc(), CampaignDebtor.listens.desc(), CampaignDebtor.id)
-        .limit(limit)
+        .where(CampaignDebtor.campaign_id == campaign_id, CampaignDebtor.attempts > 0)
+        .order_by(CampaignDebtor.heard_ms.desc(), CampaignDebtor.listens.desc(), CampaignDebtor.id.desc())
+        .limit(limit + 1)
         .offset(offset)
-    )
-    return int(total), [
+    ).all()
+    return len(rows) > limit, [
         DebtorListens(account, name, int(calls), int(listens), int(heard), int(full))
-        for account, name, calls, listens, heard, full in rows
+        for account, name, calls, listens, heard, full in rows[:limit]
     ]
 
 
