@@ -40,7 +40,6 @@ SORT_LABELS = {
     "months_overdue": "Месяцев долга",
     "account": "Лицевой счёт",
     "full_name": "ФИО",
-    "address": "Адрес",
 }
 
 

@@ -52,17 +52,25 @@ class Debtor(Base):
     __tablename__ = "debtors"
     __table_args__ = (
         UniqueConstraint("organisation_id", "account", name="uq_debtors_org_account"),
-        # (organisation, status|district) lead to the debt: a status or district view sorted by debt is an
-        # index walk, its totals read the index alone, and the filter's choices a loose index scan
+        # The dashboard's debtor list (db/debtor_list.py). Few indexes on purpose: each one adds ~1.5-2 s
+        # to a first import of a million debtors (docs/benchmarks.md). (organisation, status) and
+        # (organisation, district, building…) lead to the debt: those views' totals read the index alone,
+        # a status view sorted by debt is an index walk, and the filter's choices are loose index scans.
         Index("ix_debtors_org_status_debt", "organisation_id", "status", "debt"),
-        Index("ix_debtors_org_district_debt", "organisation_id", "district", "debt"),
+        Index(
+            "ix_debtors_org_district_building",
+            "organisation_id",
+            "district",
+            "street",
+            "house",
+            "building",
+            "debt",
+        ),
         Index("ix_debtors_org_ownership", "organisation_id", "ownership"),
-        # the dashboard's debtor list (db/debtor_list.py): one index per sort order, and one covering
-        # index holding every filtered column so that counting any filtered view never reads the table
-        Index("ix_debtors_org_debt", "organisation_id", "debt"),
-        Index("ix_debtors_org_months", "organisation_id", "months_overdue"),
-        Index("ix_debtors_org_name", "organisation_id", "full_name"),
-        Index("ix_debtors_org_address", "organisation_id", "address"),
+        Index("ix_debtors_org_debt", "organisation_id", "debt"),  # sort by debt
+        Index("ix_debtors_org_name", "organisation_id", "full_name"),  # sort and search by name
+        # every filtered column: counting any filtered view never reads the table; it also serves the
+        # sort by months overdue (its leading column)
         Index(
             "ix_debtors_org_filter",
             "organisation_id",
@@ -74,7 +82,6 @@ class Debtor(Base):
             "debt_as_of",
             "area_m2",
         ),
-        Index("ix_debtors_org_building", "organisation_id", "district", "street", "house", "building"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

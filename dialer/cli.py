@@ -127,7 +127,7 @@ def _add_registry(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.add_argument("--debt-max", help="debt at most")
     export.add_argument("--months-min", type=int, help="months overdue at least")
     export.add_argument("--months-max", type=int, help="months overdue at most")
-    export.add_argument("--sort", default="debt", help="debt, months_overdue, account, full_name or address")
+    export.add_argument("--sort", default="debt", help="debt, months_overdue, account or full_name")
     export.add_argument("--ascending", action="store_true", help="smallest first (default: largest)")
 
     agreements = sub.add_parser("agreements", help="restructuring and instalment agreements («СТОП!»)")

@@ -25,12 +25,17 @@ _REPLACED = {
 }
 _DEBTOR_INDEXES = {
     "ix_debtors_org_status_debt": ["organisation_id", "status", "debt"],
-    "ix_debtors_org_district_debt": ["organisation_id", "district", "debt"],
+    "ix_debtors_org_district_building": [
+        "organisation_id",
+        "district",
+        "street",
+        "house",
+        "building",
+        "debt",
+    ],
     "ix_debtors_org_ownership": ["organisation_id", "ownership"],
     "ix_debtors_org_debt": ["organisation_id", "debt"],
-    "ix_debtors_org_months": ["organisation_id", "months_overdue"],
     "ix_debtors_org_name": ["organisation_id", "full_name"],
-    "ix_debtors_org_address": ["organisation_id", "address"],
     "ix_debtors_org_filter": [
         "organisation_id",
         "months_overdue",
@@ -41,7 +46,6 @@ _DEBTOR_INDEXES = {
         "debt_as_of",
         "area_m2",
     ],
-    "ix_debtors_org_building": ["organisation_id", "district", "street", "house", "building"],
 }
 _ATTEMPT_INDEXES = {"ix_call_attempts_campaign_state": ["campaign_id", "state"]}
 
