@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from bench.registry_data import FEMALE, MALE, PATRONYMIC_ROOTS, STREETS, SURNAMES
 from dialer.campaign_spec import CampaignSpec
 
-DATA_VERSION = 2  # bump when the generated data changes: cached databases are keyed by it
+DATA_VERSION = 3  # bump when the generated data changes: cached databases are keyed by it
 SEED = 2026
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)  # the benchmark's "now": 13:30 in Moscow, a Friday
 NOW_TS = int(NOW.timestamp())
