@@ -353,7 +353,7 @@ def _index_values(session: Session, organisation_id: int, column: Any) -> tuple[
 
 
 def buildings(session: Session, organisation_id: int, districts: Sequence[str]) -> list[Building]:
-    """The buildings of these districts (ix_debtors_org_building), for the building filter."""
+    """The buildings of these districts (read from ix_debtors_org_district_debt alone), for the filter."""
     if not districts:
         return []
     return [

@@ -54,20 +54,23 @@ class Debtor(Base):
         UniqueConstraint("organisation_id", "account", name="uq_debtors_org_account"),
         # The dashboard's debtor list (db/debtor_list.py). Few indexes on purpose: each one adds ~1.5-2 s
         # to a first import of a million debtors (docs/benchmarks.md). (organisation, status) and
-        # (organisation, district, building…) lead to the debt: those views' totals read the index alone,
-        # a status view sorted by debt is an index walk, and the filter's choices are loose index scans.
-        Index("ix_debtors_org_status_debt", "organisation_id", "status", "debt"),
+        # (organisation, district) lead to the debt: those views' totals read the index alone, their pages
+        # sorted by debt are index walks, the buildings of a district and the filter's choices are read
+        # from the index alone.
+        Index("ix_debtors_org_status_debt", "organisation_id", "status", "debt", "id"),
         Index(
-            "ix_debtors_org_district_building",
+            "ix_debtors_org_district_debt",
             "organisation_id",
             "district",
+            "debt",
+            "id",
             "street",
             "house",
             "building",
-            "debt",
         ),
         Index("ix_debtors_org_ownership", "organisation_id", "ownership"),
-        Index("ix_debtors_org_debt", "organisation_id", "debt"),  # sort by debt
+        # sort by debt; the id breaks ties in the index itself (PostgreSQL needs no extra sort then)
+        Index("ix_debtors_org_debt", "organisation_id", "debt", "id"),
         Index("ix_debtors_org_name", "organisation_id", "full_name"),  # sort and search by name
         # every filtered column: counting any filtered view never reads the table; it also serves the
         # sort by months overdue (its leading column)

@@ -24,17 +24,18 @@ _REPLACED = {
     "ix_debtors_org_district": ["organisation_id", "district"],
 }
 _DEBTOR_INDEXES = {
-    "ix_debtors_org_status_debt": ["organisation_id", "status", "debt"],
-    "ix_debtors_org_district_building": [
+    "ix_debtors_org_status_debt": ["organisation_id", "status", "debt", "id"],
+    "ix_debtors_org_district_debt": [
         "organisation_id",
         "district",
+        "debt",
+        "id",
         "street",
         "house",
         "building",
-        "debt",
     ],
     "ix_debtors_org_ownership": ["organisation_id", "ownership"],
-    "ix_debtors_org_debt": ["organisation_id", "debt"],
+    "ix_debtors_org_debt": ["organisation_id", "debt", "id"],
     "ix_debtors_org_name": ["organisation_id", "full_name"],
     "ix_debtors_org_filter": [
         "organisation_id",
