@@ -19,7 +19,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     # 64 MiB page cache: a million-row import updates several indexes and must not thrash them.
     cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA temp_store=MEMORY")
+    # Large sorts (an index built over a million rows) spill to a temporary file: held in memory instead they
+    # were slower (11-13 s vs 6-9 s for the registry's indexes) and added to the import's peak RSS.
+    cursor.execute("PRAGMA temp_store=FILE")
     cursor.close()
 
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from db.bulk import SORT_THREADS, bulk_load_mode
 from db.models import Debtor, DebtSnapshot, Import, Phone
 from debtors import registry_import
 from debtors.readers import ImportFileError
@@ -431,6 +432,42 @@ def schema_shape(storage: Storage) -> tuple[set[str], int]:
     }
     foreign_keys = sum(len(inspector.get_foreign_keys(t)) for t in ("debtors", "phones", "debt_snapshots"))
     return indexes, foreign_keys
+
+
+def test_bulk_mode_sorts_on_helper_threads_and_restores_the_connection(storage: Storage) -> None:
+    """SQLite rebuilds the indexes with its sorter on helper threads and a small page cache, then gives the
+    pooled connection back with its own settings (db.session's 64 MB cache, no helper threads)."""
+    if storage.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite connection settings")
+    seen: list[tuple[int, int]] = []
+    with storage.engine.begin() as connection:
+        before = (
+            connection.execute(text("PRAGMA threads")).scalar_one(),
+            connection.execute(text("PRAGMA cache_size")).scalar_one(),
+        )
+        assert before == (0, -65536)
+        assert connection.execute(text("PRAGMA temp_store")).scalar_one() == 1  # sorts spill to a file
+
+        @event.listens_for(connection, "before_cursor_execute")
+        def watch(_c: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.startswith("CREATE INDEX"):
+                seen.append(
+                    (
+                        connection.exec_driver_sql("PRAGMA threads").scalar_one(),
+                        connection.exec_driver_sql("PRAGMA cache_size").scalar_one(),
+                    )
+                )
+
+        with bulk_load_mode(connection, ("debtors",)):
+            pass
+        event.remove(connection, "before_cursor_execute", watch)
+        assert seen and all(threads == SORT_THREADS and cache == -2000 for threads, cache in seen)
+        after = (
+            connection.execute(text("PRAGMA threads")).scalar_one(),
+            connection.execute(text("PRAGMA cache_size")).scalar_one(),
+        )
+        assert after == before
+    assert "ix_debtors_org_filter" in schema_shape(storage)[0]
 
 
 def test_the_first_list_loads_in_bulk_mode_and_keeps_the_schema(
