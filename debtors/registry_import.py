@@ -141,23 +141,28 @@ class _ChunkWriter:
         layout = self.layout
         accounts = [layout.account(values) for _, values in raw]
         repeats = self.first_rows.repeats(accounts, [number for number, _ in raw])
-        keyed: list[tuple[int, list[str], str]] = []
-        for position, ((number, values), account) in enumerate(zip(raw, accounts, strict=True)):
-            first = repeats.get(position)
-            if first is not None:
-                self.reject(
-                    RowError(
-                        number,
-                        "account",
-                        account,
-                        f"the account appears again (first at row {first}); only the first row is imported",
-                    )
+        for position in sorted(repeats):
+            self.reject(
+                RowError(
+                    raw[position][0],
+                    "account",
+                    accounts[position],
+                    f"the account appears again (first at row {repeats[position]}); "
+                    "only the first row is imported",
                 )
-                continue
-            keyed.append((number, values, account))
-        # An organisation's first list: nothing to look up (and on PostgreSQL the planner, with no statistics
-        # for rows this transaction inserted, would scan the growing table for every chunk).
-        existing = self._existing([a for _, _, a in keyed if a]) if self.had_debtors else {}
+            )
+        if not self.had_debtors:
+            # An organisation's first list: every row is new, nothing to look up (on PostgreSQL the planner,
+            # with no statistics for rows this transaction inserted, would scan the growing table per chunk),
+            # and no per-row loop either (~2 s of a million rows).
+            self._insert_new(raw if not repeats else [r for i, r in enumerate(raw) if i not in repeats])
+            return
+        keyed = [
+            (number, values, account)
+            for position, ((number, values), account) in enumerate(zip(raw, accounts, strict=True))
+            if position not in repeats
+        ]
+        existing = self._existing([a for _, _, a in keyed if a])
         new_raw: list[tuple[int, list[str]]] = []
         old_rows: list[tuple[DebtorRow, _Existing]] = []
         for number, values, account in keyed:
