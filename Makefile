@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UPRAVDOLG := $(BIN)/upravdolg
-APT_PACKAGES := debootstrap sip-tester espeak-ng ffmpeg chromium
+APT_PACKAGES := debootstrap sip-tester espeak-ng ffmpeg chromium fonts-dejavu-core
 PYTEST_ARGS ?=
 
 .PHONY: help venv system-deps postgres sounds sandbox sandbox-down lint test test-unit demo bench clean

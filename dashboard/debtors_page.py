@@ -38,6 +38,18 @@ from db.debtor_list import (
 )
 from debtors.debtor_card import load_card
 from debtors.export import ExportTooLarge, write_export
+from debtors.field_rules import (
+    JOB_KIND_LABELS,
+    JOB_STATUS_LABELS,
+    METHOD_LABELS,
+    NOTICE_KIND_LABELS,
+    NOTICE_STATE_LABELS,
+    DeliveryMethod,
+    JobKind,
+    JobStatus,
+    NoticeKind,
+    NoticeState,
+)
 from debtors.measures import MeasureError
 from debtors.status_column import status_text
 
@@ -243,7 +255,7 @@ def render_card(ctx: DashboardContext, account: str) -> None:
             x="Дата",
             y="Долг, ₽",
         )
-    tabs = st.tabs(["Звонки", "Платежи", "Телефоны", "История статусов", "Меры"])
+    tabs = st.tabs(["Звонки", "Платежи", "Телефоны", "История статусов", "Меры", "Уведомления и работы"])
     with tabs[0]:
         st.dataframe(_attempts(ctx, card["attempts"]), hide_index=True, width="stretch")
     with tabs[1]:
@@ -294,6 +306,50 @@ def render_card(ctx: DashboardContext, account: str) -> None:
             )
         if not (card["counts"]["measures"] or card["promises"] or card["do_not_call"]):
             st.write("Мер не принималось.")
+    with tabs[5]:
+        _field_work(ctx, card)
+
+
+def _field_work(ctx: DashboardContext, card: dict[str, Any]) -> None:
+    """The debtor's paper notices and crew jobs (debtors/notices.py, debtors/crew_jobs.py)."""
+    st.markdown(f"**Уведомлений вручено: {card['counts']['notices_delivered']}**")
+    st.dataframe(
+        [
+            {
+                "№": n["id"],
+                "Вид": NOTICE_KIND_LABELS.get(NoticeKind(n["kind"]), n["kind"]),
+                "Создано": _local(ctx, n["created_at"]),
+                "Сумма": money(n["debt"]),
+                "Состояние": NOTICE_STATE_LABELS.get(NoticeState(n["state"]), n["state"]),
+                "Курьер": n["courier"] or "",
+                "Способ": METHOD_LABELS.get(DeliveryMethod(n["method"]), n["method"]) if n["method"] else "",
+                "Попыток": n["tries"],
+                "Вручено": _local(ctx, n["delivered_at"]) if n["delivered_at"] else "",
+                "Отмена": n["cancel_reason"],
+            }
+            for n in card["notices"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown("**Монтажные работы**")
+    st.dataframe(
+        [
+            {
+                "№": j["id"],
+                "Работа": JOB_KIND_LABELS.get(JobKind(j["kind"]), j["kind"]),
+                "Статус": JOB_STATUS_LABELS.get(JobStatus(j["status"]), j["status"]),
+                "Бригада": j["crew"] or "",
+                "План": j["planned_on"],
+                "Установлена": j["installed_on"] or "",
+                "Снята": j["removed_on"] or "",
+                "Примечание": j["note"],
+            }
+            for j in card["crew_jobs"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def _local(ctx: DashboardContext, text: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from db.models import Agreement, CallAttempt, Debtor, Promise
+from db.models import Agreement, CallAttempt, CrewJob, Debtor, Notice, Promise
 
 HEARD_FULL = "heard_full"
 MAX_PAGE_SIZE = 500
@@ -150,7 +150,8 @@ class StatusCounts:
 
     calls_made: int = 0
     heard_to_end: int = 0
-    notices_delivered: int = 0  # paper notices arrive with the notices issue; none are recorded yet
+    notices_delivered: int = 0
+    notices_by_method: tuple[tuple[str, int], ...] = ()  # (delivery method, notices), most first
     measures: tuple[str, ...] = ()
 
 
@@ -288,7 +289,8 @@ def _with_counts(session: Session, raw: Sequence[tuple[Any, ...]]) -> list[Debto
 
 
 def status_counts(session: Session, debtor_ids: Sequence[int]) -> dict[int, StatusCounts]:
-    """Calls made / heard to the end and measures (agreements, open promises) of these debtors."""
+    """Calls made / heard to the end, notices delivered (by method) and measures (agreements, open promises,
+    restriction plugs) of these debtors."""
     if not debtor_ids:
         return {}
     calls: dict[int, tuple[int, int]] = {
@@ -316,10 +318,32 @@ def status_counts(session: Session, debtor_ids: Sequence[int]) -> dict[int, Stat
         )
     ):
         measures.setdefault(debtor_id, []).append(f"обещание до {pay_by:%d.%m.%Y}")
+    for debtor_id, status, planned_on, installed_on, removed_on in session.execute(
+        select(
+            CrewJob.debtor_id, CrewJob.status, CrewJob.planned_on, CrewJob.installed_on, CrewJob.removed_on
+        )
+        .where(CrewJob.debtor_id.in_(debtor_ids), CrewJob.kind == "install")
+        .order_by(CrewJob.id)
+    ):
+        if status == "installed" and installed_on is not None:
+            measures.setdefault(debtor_id, []).append(f"заглушка установлена {installed_on:%d.%m.%Y}")
+        elif status == "removed" and removed_on is not None:
+            measures.setdefault(debtor_id, []).append(f"заглушка снята {removed_on:%d.%m.%Y}")
+        elif status == "planned":
+            measures.setdefault(debtor_id, []).append(f"заглушка запланирована на {planned_on:%d.%m.%Y}")
+    notices: dict[int, list[tuple[str, int]]] = {}
+    for debtor_id, method, count in session.execute(
+        select(Notice.debtor_id, Notice.method, func.count())
+        .where(Notice.debtor_id.in_(debtor_ids), Notice.state == "delivered")
+        .group_by(Notice.debtor_id, Notice.method)
+    ):
+        notices.setdefault(debtor_id, []).append((method or "", int(count)))
     return {
         debtor_id: StatusCounts(
             calls_made=calls.get(debtor_id, (0, 0))[0],
             heard_to_end=calls.get(debtor_id, (0, 0))[1],
+            notices_delivered=sum(n for _, n in notices.get(debtor_id, ())),
+            notices_by_method=tuple(sorted(notices.get(debtor_id, ()), key=lambda m: (-m[1], m[0]))),
             measures=tuple(measures.get(debtor_id, ())),
         )
         for debtor_id in debtor_ids

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -456,3 +457,138 @@ class StatisticsSnapshot(Base):
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[str] = mapped_column(Text)
+
+
+class Courier(Base):
+    """A courier who hands out paper notices. ``token_hash`` is the SHA-256 (hex) of the secret in their
+    link (the token itself is never stored); a new link replaces it."""
+
+    __tablename__ = "couriers"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "name", name="uq_couriers_org_name"),
+        UniqueConstraint("token_hash", name="uq_couriers_token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Notice(Base):
+    """A paper notice (уведомление) to a debtor: ``kind`` primary | secondary; ``state`` pending (generated,
+    not assigned) | assigned (to ``courier_id``) | delivered | cancelled. ``debt`` and ``months_overdue`` are
+    the figures printed on it. ``tries`` counts the courier's visits; ``method`` is the last reported one
+    (personal | mailbox | refused | nobody_home); every report is a :class:`NoticeDelivery`."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_debtor", "debtor_id", "created_at"),
+        Index("ix_notices_org_state", "organisation_id", "state"),
+        Index("ix_notices_courier_state", "courier_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    debt: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    months_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    courier_id: Mapped[int | None] = mapped_column(ForeignKey("couriers.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    printed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    method: Mapped[str | None] = mapped_column(String(20))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class NoticeDelivery(Base):
+    """One report from a courier's phone about a notice: how (``method``), after how many visits
+    (``tries``), when on the phone (``at``) and where. ``client_id`` is the phone's id of the report, so a
+    retried or offline-queued post is stored once."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (
+        UniqueConstraint("courier_id", "client_id", name="uq_notice_deliveries_courier_client"),
+        Index("ix_notice_deliveries_notice", "notice_id"),
+        Index("ix_notice_deliveries_courier_at", "courier_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(20))
+    tries: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CourierPosition(Base):
+    """A position the courier's phone reported (browser geolocation); one per courier and moment."""
+
+    __tablename__ = "courier_positions"
+    __table_args__ = (UniqueConstraint("courier_id", "at", name="uq_courier_positions_courier_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+
+
+class Crew(Base):
+    """A restriction crew (монтажная бригада)."""
+
+    __tablename__ = "crews"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_crews_org_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CrewJob(Base):
+    """A crew visit: ``kind`` install (a plug restricting the service) | removal. ``status`` planned |
+    installed | no_access | cancelled | removed. An install job goes planned → installed → removed (its
+    removal job done); a removal job goes planned → removed."""
+
+    __tablename__ = "crew_jobs"
+    __table_args__ = (
+        Index("ix_crew_jobs_debtor", "debtor_id"),
+        Index("ix_crew_jobs_org_status_planned", "organisation_id", "status", "planned_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id"))
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    planned_on: Mapped[date] = mapped_column(Date)
+    installed_on: Mapped[date | None] = mapped_column(Date)
+    removed_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    install_job_id: Mapped[int | None] = mapped_column(ForeignKey("crew_jobs.id"))  # a removal's plug
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

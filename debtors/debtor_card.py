@@ -10,15 +10,28 @@ from sqlalchemy.orm import Session
 from db.models import (
     Agreement,
     CallAttempt,
+    Courier,
+    Crew,
+    CrewJob,
     DebtSnapshot,
     DoNotCall,
     Instalment,
+    Notice,
     Payment,
     Phone,
     Promise,
     StatusChange,
 )
+from debtors.crew_jobs import debtor_measures
+from debtors.field_rules import (
+    JOB_KIND_LABELS,
+    JOB_STATUS_LABELS,
+    METHOD_LABELS,
+    NOTICE_KIND_LABELS,
+    NOTICE_STATE_LABELS,
+)
 from debtors.measures import find_debtor
+from debtors.notices import delivered_counts
 from debtors.statuses import LABELS, Status
 from dialer.core.listen_report import parse_segments
 
@@ -89,6 +102,19 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
         )
         .order_by(DoNotCall.id)
     ).all()
+    notices = session.execute(
+        select(Notice, Courier.name)
+        .outerjoin(Courier, Courier.id == Notice.courier_id)
+        .where(Notice.debtor_id == d.id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+    ).all()
+    jobs = session.execute(
+        select(CrewJob, Crew.name)
+        .outerjoin(Crew, Crew.id == CrewJob.crew_id)
+        .where(CrewJob.debtor_id == d.id)
+        .order_by(CrewJob.id.desc())
+    ).all()
+    delivered = delivered_counts(session, [d.id]).get(d.id, {})
     status = Status(d.status)
     return {
         "account": d.account,
@@ -114,9 +140,39 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
         "counts": {
             "calls_made": calls_made,
             "heard_to_end": heard,
-            "notices_delivered": 0,
-            "measures": [f"{a.kind} №{a.number}: {a.status}" for a in agreements],
+            "notices_delivered": sum(delivered.values()),
+            "notices_by_method": delivered,
+            "measures": [f"{a.kind} №{a.number}: {a.status}" for a in agreements]
+            + debtor_measures(session, [d.id]).get(d.id, []),
         },
+        "notices": [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "state": n.state,
+                "debt": _money(n.debt),
+                "created_at": n.created_at.isoformat(),
+                "courier": courier,
+                "tries": n.tries,
+                "method": n.method,
+                "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+                "cancel_reason": n.cancel_reason,
+            }
+            for n, courier in notices
+        ],
+        "crew_jobs": [
+            {
+                "id": j.id,
+                "kind": j.kind,
+                "status": j.status,
+                "crew": crew,
+                "planned_on": j.planned_on.isoformat(),
+                "installed_on": j.installed_on.isoformat() if j.installed_on else None,
+                "removed_on": j.removed_on.isoformat() if j.removed_on else None,
+                "note": j.note,
+            }
+            for j, crew in jobs
+        ],
         "debt_history": [
             {
                 "as_of": s.as_of.isoformat(),
@@ -221,6 +277,11 @@ def _segments(text: str) -> list[dict[str, Any]]:
     ]
 
 
+_KIND: dict[str, str] = {k.value: v for k, v in NOTICE_KIND_LABELS.items()}
+_STATE: dict[str, str] = {k.value: v for k, v in NOTICE_STATE_LABELS.items()}
+_METHOD: dict[str, str] = {k.value: v for k, v in METHOD_LABELS.items()}
+_JOB_KIND: dict[str, str] = {k.value: v for k, v in JOB_KIND_LABELS.items()}
+_JOB_STATUS: dict[str, str] = {k.value: v for k, v in JOB_STATUS_LABELS.items()}
 _ENDED = {"hung_up": "положил трубку", "finished": "до конца", "transferred": "соединён с оператором",
           "failed": "сбой IVR"}  # fmt: skip
 
@@ -264,6 +325,18 @@ def render_card(card: dict[str, Any]) -> str:
         keys = f", нажато {a['digits']}" if a["digits"] else ""
         ended = f" ({_ENDED.get(a['ended_by'], a['ended_by'])})" if a["ended_by"] else ""
         lines.append(f"  {a['started_at']}: {a['number']} — {a['outcome'] or a['state']}{heard}{keys}{ended}")
+    lines.append("Уведомления:" + ("" if card["notices"] else " —"))
+    for n in card["notices"]:
+        how = f", {_METHOD.get(n['method'], n['method'])}, попыток {n['tries']}" if n["method"] else ""
+        lines.append(
+            f"  №{n['id']} {_KIND.get(n['kind'], n['kind'])} от {n['created_at'][:10]} на {n['debt']} ₽: "
+            f"{_STATE.get(n['state'], n['state'])}{how}" + (f" ({n['courier']})" if n["courier"] else "")
+        )
+    for j in card["crew_jobs"]:
+        lines.append(
+            f"Монтажные работы №{j['id']}: {_JOB_KIND.get(j['kind'], j['kind'])} на {j['planned_on']} — "
+            f"{_JOB_STATUS.get(j['status'], j['status'])}" + (f" ({j['crew']})" if j["crew"] else "")
+        )
     for agreement in card["agreements"]:
         lines.append(
             f"Соглашение {agreement['kind']} №{agreement['number']} от {agreement['registered_on']}: "

@@ -5,7 +5,14 @@ table and the export show exactly this text."""
 from __future__ import annotations
 
 from db.debtor_list import StatusCounts
+from debtors.field_rules import DeliveryMethod
 from debtors.statuses import LABELS, Status
+
+_METHODS: dict[str, str] = {
+    DeliveryMethod.PERSONAL: "лично",
+    DeliveryMethod.MAILBOX: "в ящик",
+    DeliveryMethod.REFUSED: "отказ",
+}
 
 
 def status_text(status: str, counts: StatusCounts) -> str:
@@ -15,7 +22,8 @@ def status_text(status: str, counts: StatusCounts) -> str:
         label = status
     parts = [label, f"звонков {counts.calls_made} / до конца {counts.heard_to_end}"]
     if counts.notices_delivered:
-        parts.append(f"уведомлений {counts.notices_delivered}")
+        how = ", ".join(f"{_METHODS.get(method, method)} {n}" for method, n in counts.notices_by_method)
+        parts.append(f"уведомлений {counts.notices_delivered} ({how})")
     if counts.measures:
         parts.append("меры: " + "; ".join(counts.measures))
     return " · ".join(parts)

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import Agreement, Debtor, Instalment, Payment, Promise, StatusChange
+from debtors.crew_jobs import on_paid_off
 from debtors.statuses import AgreementFacts, DebtorFacts, PromiseFacts, Status, StatusRules, decide
 
 BATCH = 2000
@@ -156,6 +157,17 @@ def _refresh_batch(
             change = StatusUpdate(debtor_id, facts.status, decision.status, reason)
             record_change(session, organisation_id, change, actor=actor, now=now)
             changes.append(change)
+    paid_off = [c.debtor_id for c in changes if c.status is Status.PAID]
+    if paid_off:
+        on_paid_off(
+            session,
+            organisation_id,
+            paid_off,
+            today=today,
+            now=now,
+            reason=f"долг погашен ({trigger})" if trigger else "долг погашен",
+            actor=actor,
+        )
     return changes
 
 

@@ -15,6 +15,8 @@ from access.rules import PasswordPolicy, SessionPolicy, ThrottlePolicy
 from db.migrate import upgrade
 from db.repositories import ensure_organisation
 from db.session import make_engine, make_session_factory
+from debtors.field_reports import ReportClock
+from debtors.field_rules import DeliveryMethod, NoticeRules, RestrictionRules
 from debtors.statuses import StatusRules
 from dialer.ami import AmiClient
 from dialer.campaign_store import CampaignStore
@@ -113,3 +115,36 @@ def make_engine_service(settings: Settings, storage: Storage) -> DialerEngine:
     return DialerEngine(
         make_campaign_store(settings, storage), make_ami_client(settings), settings, clock=utc_now
     )
+
+
+def notice_rules(settings: Settings) -> NoticeRules:
+    n = settings.notices
+    return NoticeRules(
+        primary_min_months=n.primary_min_months,
+        primary_min_debt=n.primary_min_debt,
+        secondary_after_days=n.secondary_after_days,
+        delivered_methods=frozenset(DeliveryMethod(m) for m in n.delivered_methods),
+    )
+
+
+def restriction_rules(settings: Settings) -> RestrictionRules:
+    r = settings.restrictions
+    return RestrictionRules(
+        min_debt=r.min_debt,
+        min_notices_delivered=r.min_notices_delivered,
+        days_after_delivery=r.days_after_delivery,
+    )
+
+
+def report_clock(settings: Settings, now: datetime) -> ReportClock:
+    """How far a courier's phone clock may run ahead, and how late an offline report is accepted."""
+    return ReportClock(
+        now,
+        skew=timedelta(seconds=settings.api.clock_skew_seconds),
+        late=timedelta(days=settings.api.late_days),
+    )
+
+
+def api_base_url(settings: Settings) -> str:
+    """Where couriers' phones reach the API (their links start with it)."""
+    return settings.api.public_url or f"http://{settings.api.address}:{settings.api.port}"

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dialer.cli_field import FIELD_COMMANDS, add_field_parsers
 from dialer.errors import UpravDolgError
 from dialer.settings import Settings, load_settings, parse_overrides
 
@@ -299,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_users(sub)
     _add_dashboard(sub)
     _add_statistics(sub)
+    add_field_parsers(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -892,6 +894,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "demo": cmd_demo,
     "sounds": cmd_sounds,
     "config": cmd_config,
+    **FIELD_COMMANDS,
 }
 
 

@@ -195,6 +195,60 @@ class DashboardSettings(_Section):
     refresh_seconds: float = Field(default=2.0, ge=0.5, le=60)
 
 
+class NoticeSettings(_Section):
+    """When paper notices are generated (../shared/DOMAIN.md, debtors/field_rules.py)."""
+
+    # A primary notice: an active debtor at least this many months overdue and owing at least this much.
+    primary_min_months: int = Field(default=2, ge=0)
+    primary_min_debt: Decimal = Field(default=Decimal("1000.00"), ge=0)
+    # A secondary notice: this many days after the primary was delivered, without a payment since.
+    secondary_after_days: int = Field(default=14, ge=1)
+    # Delivery methods that count as delivered (the others are a visit: nobody home).
+    delivered_methods: tuple[str, ...] = ("personal", "mailbox", "refused")
+    # The payment details printed on every notice.
+    how_to_pay: str = Field(
+        default="в кассах и личном кабинете управляющей компании, в отделениях банков и через "
+        "приложения банков по номеру лицевого счёта",
+        max_length=500,
+    )
+
+    @field_validator("delivered_methods", mode="before")
+    @classmethod
+    def _known_methods(cls, value: object) -> object:
+        if isinstance(value, str):  # the environment or --set: "personal,mailbox"
+            value = tuple(m.strip() for m in value.split(",") if m.strip())
+        if not isinstance(value, list | tuple):
+            return value
+        known = ("personal", "mailbox", "refused", "nobody_home")
+        unknown = [m for m in value if m not in known]
+        if unknown or not value:
+            raise ValueError(f"expected some of {', '.join(known)}; got {', '.join(value) or 'none'}")
+        return value
+
+
+class RestrictionSettings(_Section):
+    """When a debtor may get a restriction plug (ПП РФ № 354, clauses 117-119; debtors/field_rules.py)."""
+
+    min_debt: Decimal = Field(default=Decimal("5000.00"), ge=0)
+    min_notices_delivered: int = Field(default=2, ge=1)
+    days_after_delivery: int = Field(default=20, ge=20)  # clause 119: not earlier than 20 days
+
+
+class ApiSettings(_Section):
+    """The HTTP API and the couriers' page (`upravdolg api`, also inside `upravdolg run`)."""
+
+    address: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # The address couriers' phones reach the API at (their links); empty: http://ADDRESS:PORT.
+    public_url: str = Field(default="", pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
+    # How far in the future a phone's clock may be before a report is refused as from the future.
+    clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    # How late an offline-queued report is still accepted.
+    late_days: int = Field(default=30, ge=1, le=365)
+    # How often the courier's page sends the phone's position.
+    position_every_seconds: int = Field(default=60, ge=5, le=3600)
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -211,6 +265,9 @@ class Settings(_Section):
     engine: EngineSettings = EngineSettings()
     ivr: IvrSettings = IvrSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    notices: NoticeSettings = NoticeSettings()
+    restrictions: RestrictionSettings = RestrictionSettings()
+    api: ApiSettings = ApiSettings()
     log: LogSettings = LogSettings()
 
 

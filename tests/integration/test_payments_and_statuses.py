@@ -295,7 +295,14 @@ def test_debtors_show_json(registry: Storage, tmp_path: Path, capsys: pytest.Cap
     ]
     assert card["payments"][0]["amount"] == "500.00"
     assert card["phones"][0]["e164"] == "+79120000002"
-    assert set(card["counts"]) == {"calls_made", "heard_to_end", "notices_delivered", "measures"}
+    assert set(card["counts"]) == {
+        "calls_made",
+        "heard_to_end",
+        "notices_delivered",
+        "notices_by_method",
+        "measures",
+    }
+    assert card["notices"] == [] and card["crew_jobs"] == []
     assert main(["--database-url", url, "debtors", "show", "404"]) == 11
     assert "no debtor with account '404'" in capsys.readouterr().err
     assert main(["--database-url", url, "debtors", "show", "2"]) == 0
