@@ -8,11 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import Courier
+from db.models import Courier, Notice
 from debtors.field_reports import Conflict, NotFound
+from debtors.field_rules import NoticeState
 
 TOKEN_BYTES = 24
 
@@ -79,10 +80,16 @@ def new_link(session: Session, organisation_id: int, name: str) -> str:
 
 
 def disable_courier(session: Session, organisation_id: int, name: str, *, now: datetime) -> CourierAccount:
+    """Disable a courier: their link ends, and the notices they held undelivered go back to be assigned."""
     courier = find_courier(session, organisation_id, name)
     if courier.disabled_at is None:
         courier.disabled_at = now
         courier.token_hash = token_hash(secrets.token_urlsafe(TOKEN_BYTES))  # the link ends too
+        session.execute(
+            update(Notice)
+            .where(Notice.courier_id == courier.id, Notice.state == NoticeState.ASSIGNED.value)
+            .values(state=NoticeState.PENDING.value, courier_id=None, assigned_at=None)
+        )
     return _account(courier)
 
 

@@ -230,7 +230,9 @@ def _finish(
     now: datetime,
 ) -> None:
     kind, current = JobKind(job.kind), JobStatus(job.status)
-    if current is not JobStatus.PLANNED:
+    if current is JobStatus.NO_ACCESS and status is JobStatus.CANCELLED:
+        pass  # a visit that found no access may be given up
+    elif current is not JobStatus.PLANNED:
         raise Conflict(f"job #{job.id} is {JOB_STATUS_LABELS[current]}, not planned")
     if status not in JOB_OUTCOMES[kind]:
         raise Conflict(f"a {kind.value} job ends as one of: {', '.join(s.value for s in JOB_OUTCOMES[kind])}")

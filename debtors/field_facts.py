@@ -63,8 +63,8 @@ def load_field_facts(
     ):
         if status == JobStatus.INSTALLED.value:
             plugs.add(debtor_id)
-        elif status == JobStatus.PLANNED.value:
-            open_installs.add(debtor_id)
+        elif status in (JobStatus.PLANNED.value, JobStatus.NO_ACCESS.value):
+            open_installs.add(debtor_id)  # planned, or waiting to be planned again after no access
     facts = {}
     for debtor_id, status, debt, months in session.execute(
         select(Debtor.id, Debtor.status, Debtor.debt, Debtor.months_overdue).where(

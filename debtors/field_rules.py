@@ -124,7 +124,7 @@ class FieldFacts:
     last_paid_off_on: date | None = None  # the last day the status became «ДОЛГ ПОГАШЕН»
     last_payment_on: date | None = None
     plug_installed: bool = False
-    open_install_job: bool = False  # an install job planned
+    open_install_job: bool = False  # an install job planned (or found no access, to be planned again)
 
     def episode(self) -> list[NoticeFact]:
         """Notices of the current episode (after the last paid-off day), not cancelled, oldest first."""

@@ -468,10 +468,13 @@ def delivery_figures(
         )
         if method is not None
     }
+    reported = [NoticeDelivery.organisation_id == organisation_id]
+    if since is not None:
+        reported.append(NoticeDelivery.at >= since)
     visits = dict(
         session.execute(
             select(NoticeDelivery.courier_id, func.count())
-            .where(NoticeDelivery.organisation_id == organisation_id)
+            .where(*reported)
             .group_by(NoticeDelivery.courier_id)
         ).all()
     )

@@ -102,20 +102,25 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_login(
 @pytest.mark.parametrize(
     ("login", "pages"),
     [
-        ("boss", ["debtors", "calling", "statistics", "users"]),
-        ("oper", ["debtors", "calling", "statistics"]),
-        ("look", ["debtors", "calling", "statistics"]),
+        ("boss", ["debtors", "calling", "statistics", "notices", "crews", "users"]),
+        ("oper", ["debtors", "calling", "statistics", "notices", "crews"]),
+        ("look", ["debtors", "calling", "statistics", "notices", "crews"]),
     ],
 )
 def test_each_role_sees_its_pages(app: AppTest, login: str, pages: list[str]) -> None:
+    titles = {
+        "debtors": "Должники",
+        "calling": "Обзвон",
+        "statistics": "Статистика",
+        "notices": "Уведомления",
+        "crews": "Монтажные работы",
+        "users": "Пользователи",
+    }
     log_in(app, login)
-    assert app.sidebar.radio(key="page").options == [
-        {"debtors": "Должники", "calling": "Обзвон", "statistics": "Статистика", "users": "Пользователи"}[p]
-        for p in pages
-    ]
+    assert app.sidebar.radio(key="page").options == [titles[p] for p in pages]
     for page in pages:
         go(app, page)
-        assert app.header[0].value in {"Должники", "Обзвон", "Статистика", "Пользователи"}
+        assert app.header[0].value == titles[page]
 
 
 def test_debtors_page_filters_sorts_and_opens_a_card(app: AppTest) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from db.debtor_list import status_counts
 from db.models import CrewJob, Debtor, Notice, NoticeDelivery, StatusChange
@@ -78,6 +79,18 @@ def deliver(
             now=at,
             rules=NOTICES,
         )
+
+
+def plan(session: Session, account: str, day: date, *, crew: str | None = None) -> CrewJob:
+    return plan_install(
+        session, 1, account, crew=crew, planned_on=day, timezone=TZ, rules=LIMITS, actor="t", now=T0
+    )
+
+
+def report(session: Session, job_id: int, status: JobStatus, day: date, *, note: str = "") -> CrewJob:
+    return report_job(
+        session, 1, job_id, status, on=day, note=note, timezone=TZ, rules=LIMITS, actor="t", now=T0
+    )
 
 
 def test_notices_follow_the_rules_and_are_not_made_twice(registry: Storage) -> None:
@@ -218,102 +231,21 @@ def test_the_twenty_day_clock_guards_crew_jobs(registry: Storage) -> None:
         candidates = restriction_candidates(session, org, timezone=TZ, rules=LIMITS)
     assert [(c.account, c.clock.allowed_from) for c in candidates] == [("100009", date(2026, 12, 10))]
     with registry.sessions.begin() as session, pytest.raises(Conflict, match=r"10\.12\.2026"):
-        plan_install(
-            session,
-            org,
-            "100009",
-            crew="Бригада 1",
-            planned_on=date(2026, 12, 9),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
+        plan(session, "100009", date(2026, 12, 9), crew="Бригада 1")
     with registry.sessions.begin() as session:
-        job = plan_install(
-            session,
-            org,
-            "100009",
-            crew="Бригада 1",
-            planned_on=date(2026, 12, 10),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
+        job = plan(session, "100009", date(2026, 12, 10), crew="Бригада 1")
         job_id = job.id
         with pytest.raises(Conflict, match="already planned"):
-            plan_install(
-                session,
-                org,
-                "100009",
-                crew=None,
-                planned_on=date(2026, 12, 11),
-                timezone=TZ,
-                rules=LIMITS,
-                actor="t",
-                now=second_on,
-            )
+            plan(session, "100009", date(2026, 12, 11), crew=None)
         assert restriction_candidates(session, org, timezone=TZ, rules=LIMITS) == []
     with registry.sessions.begin() as session:
-        report_job(
-            session,
-            org,
-            job_id,
-            JobStatus.NO_ACCESS,
-            on=date(2026, 12, 10),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
+        report(session, job_id, JobStatus.NO_ACCESS, date(2026, 12, 10))
         with pytest.raises(Conflict, match=r"not on 09\.12\.2026"):
-            report_job(
-                session,
-                org,
-                job_id,
-                JobStatus.PLANNED,
-                on=date(2026, 12, 9),
-                timezone=TZ,
-                rules=LIMITS,
-                actor="t",
-                now=second_on,
-            )
-        report_job(
-            session,
-            org,
-            job_id,
-            JobStatus.PLANNED,
-            on=date(2026, 12, 12),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
-        report_job(
-            session,
-            org,
-            job_id,
-            JobStatus.INSTALLED,
-            on=date(2026, 12, 12),
-            note="опломбировано",
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
+            report(session, job_id, JobStatus.PLANNED, date(2026, 12, 9))
+        report(session, job_id, JobStatus.PLANNED, date(2026, 12, 12))
+        report(session, job_id, JobStatus.INSTALLED, date(2026, 12, 12), note="опломбировано")
         with pytest.raises(Conflict, match="not planned"):
-            report_job(
-                session,
-                org,
-                job_id,
-                JobStatus.CANCELLED,
-                on=date(2026, 12, 13),
-                timezone=TZ,
-                rules=LIMITS,
-                actor="t",
-                now=second_on,
-            )
+            report(session, job_id, JobStatus.CANCELLED, date(2026, 12, 13))
         counts = plug_counts(session, org, date(2026, 12, 1), date(2026, 12, 31))
         assert (counts.installed, counts.removed, counts.in_place, counts.planned) == (1, 0, 1, 0)
         assert debtor_measures(session, [debtor_id]) == {debtor_id: ["заглушка установлена 12.12.2026"]}
@@ -330,28 +262,8 @@ def test_paying_off_cancels_field_work_and_removes_the_plug(registry: Storage) -
     debtor_id = _two_deliveries(registry, "100009", second_on)
     other = ids_by_account(registry)["100007"]
     with registry.sessions.begin() as session:
-        job = plan_install(
-            session,
-            org,
-            "100009",
-            crew=None,
-            planned_on=date(2026, 12, 10),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
-        report_job(
-            session,
-            org,
-            job.id,
-            JobStatus.INSTALLED,
-            on=date(2026, 12, 10),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=second_on,
-        )
+        job = plan(session, "100009", date(2026, 12, 10), crew=None)
+        report(session, job.id, JobStatus.INSTALLED, date(2026, 12, 10))
         open_other = session.scalar(
             select(func.count())
             .select_from(Notice)
@@ -388,17 +300,7 @@ def test_paying_off_cancels_field_work_and_removes_the_plug(registry: Storage) -
             == 2
         )
     with registry.sessions.begin() as session:
-        report_job(
-            session,
-            org,
-            removal.id,
-            JobStatus.REMOVED,
-            on=date(2026, 12, 16),
-            timezone=TZ,
-            rules=LIMITS,
-            actor="t",
-            now=paid_at,
-        )
+        report(session, removal.id, JobStatus.REMOVED, date(2026, 12, 16))
         counts = plug_counts(session, org, date(2026, 12, 1), date(2026, 12, 31))
         assert (counts.installed, counts.removed, counts.in_place) == (1, 1, 0)
         assert debtor_measures(session, [debtor_id]) == {debtor_id: ["заглушка снята 16.12.2026"]}
@@ -442,3 +344,41 @@ def test_the_cli_field_commands(
     assert main([*base, "notices", "status", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"on_hand": 2' in out and '"state": "pending", "count": 6' in out
+
+
+def test_a_job_without_access_stays_open_until_replanned_or_given_up(registry: Storage) -> None:
+    org = registry.organisation_id
+    second_on = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    _two_deliveries(registry, "100009", second_on)
+    day = date(2026, 12, 10)
+    with registry.sessions.begin() as session:
+        job = plan(session, "100009", day, crew=None)
+        report(session, job.id, JobStatus.NO_ACCESS, day)
+        assert restriction_candidates(session, org, timezone=TZ, rules=LIMITS) == [], (
+            "waits to be planned again"
+        )
+        with pytest.raises(Conflict, match="already planned"):
+            plan(session, "100009", day, crew=None)
+        report(session, job.id, JobStatus.CANCELLED, day)
+        assert [c.account for c in restriction_candidates(session, org, timezone=TZ, rules=LIMITS)] == [
+            "100009"
+        ]
+
+
+def test_disabling_a_courier_returns_their_notices(registry: Storage) -> None:
+    org = registry.organisation_id
+    with registry.sessions.begin() as session:
+        generate_notices(session, org, now=T0, timezone=TZ, rules=NOTICES)
+        anna, _ = add_courier(session, org, "Анна", now=T0)
+        assign_notices(session, org, anna.id, districts=["Ленинский"], now=T0)
+        first = courier_stops(session, org, anna.id, now=T0, timezone=TZ)[0].notice_id
+    deliver(registry, anna.id, first, T0 + timedelta(hours=1))
+    with registry.sessions.begin() as session:
+        disable_courier(session, org, "Анна", now=T0)
+        states = dict(session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
+        assert states == {"delivered": 1, "pending": 7}
+        assert (
+            session.scalar(select(func.count()).select_from(Notice).where(Notice.courier_id.is_(None))) == 7
+        )
+        with pytest.raises(Conflict, match="disabled"):
+            assign_notices(session, org, anna.id, districts=["Ленинский"], now=T0)
