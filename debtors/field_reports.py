@@ -145,13 +145,25 @@ def _position(
 def _number(
     value: object, low: float, high: float, where: str, problems: list[tuple[str, str]]
 ) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    number = _finite(value)
+    if number is None:
         problems.append((where, f"expected a number from {low:g} to {high:g}"))
         return None
-    if not low <= value <= high:
-        problems.append((where, f"{value:g} is out of range: expected {low:g} to {high:g}"))
+    if not low <= number <= high:
+        problems.append((where, f"{number:g} is out of range: expected {low:g} to {high:g}"))
         return None
-    return float(value)
+    return number
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float; None for anything else (an integer beyond a float's range too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _moment(
@@ -159,9 +171,10 @@ def _moment(
 ) -> datetime | None:
     """An ISO 8601 time with its UTC offset, or milliseconds since the epoch (a browser's timestamp)."""
     moment: datetime | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    millis = _finite(value)
+    if millis is not None:
         try:
-            moment = datetime.fromtimestamp(value / 1000, UTC)
+            moment = datetime.fromtimestamp(millis / 1000, UTC)
         except (OverflowError, OSError, ValueError):
             moment = None
     elif isinstance(value, str):

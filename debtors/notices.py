@@ -293,12 +293,12 @@ def record_delivery(
     notice = session.get(Notice, notice_id)
     if notice is None or notice.organisation_id != organisation_id:
         raise NotFound(f"notice #{notice_id} does not exist")
-    if notice.courier_id != courier_id:
-        raise Forbidden(f"notice #{notice_id} is not on your list")
-    if earlier is not None:
+    if earlier is not None:  # stored before, even if the notice went to another courier since
         if earlier.notice_id != notice_id:
             raise Conflict(f"client_id {report.client_id!r} was already used for notice #{earlier.notice_id}")
         return DeliveryOutcome(earlier.id, True, notice.state, notice.state == NoticeState.DELIVERED.value)
+    if notice.courier_id != courier_id:
+        raise Forbidden(f"notice #{notice_id} is not on your list")
     position = report.position
     delivery = NoticeDelivery(
         organisation_id=organisation_id,
@@ -332,7 +332,10 @@ def record_positions(
 ) -> tuple[int, int]:
     """Store positions; one already stored for that moment (a retried post) is skipped. Returns (stored,
     skipped)."""
-    wanted = {p.at: p for p in positions}
+    given = list(positions)
+    wanted: dict[datetime, Position] = {}
+    for p in given:
+        wanted.setdefault(p.at, p)  # one per moment: the first
     if not wanted:
         return 0, 0
     known = set(
@@ -359,7 +362,7 @@ def record_positions(
             )
         )
         stored += 1
-    return stored, len(wanted) - stored
+    return stored, len(given) - stored
 
 
 def cancel_open_notices(

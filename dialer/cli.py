@@ -231,6 +231,11 @@ def _add_campaigns(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         action="store_true",
         help="exit once no running campaign has a call in progress or a debtor due now",
     )
+    run.add_argument(
+        "--no-api",
+        action="store_true",
+        help="do not serve the couriers' HTTP API beside the engine (also off when api.port is 0)",
+    )
 
 
 def _add_users(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -261,6 +266,19 @@ def _add_statistics(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = sub.add_parser("statistics", help="the «Статистика» figures (also refreshed after imports)")
     a = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     a.add_parser("refresh", help="recompute and store them now")
+
+
+def _add_api(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "api",
+        help="serve the couriers' HTTP API and their phone page in the foreground",
+        description="Serves /api/v1/ (the OpenAPI document at /api/v1/openapi.json) and the couriers' page "
+        "/courier/<token> (links from `upravdolg couriers add|link`) until Ctrl-C / SIGTERM. `upravdolg run` "
+        "serves the same API beside the engine. Phones need HTTPS for their location: put it behind a TLS "
+        "proxy and set api.public_url.",
+    )
+    p.add_argument("--port", type=int, help="port to listen on (default: api.port, 8080)")
+    p.add_argument("--address", help="address to listen on (default: api.address, 127.0.0.1)")
 
 
 def _add_dashboard(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -299,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_campaigns(sub)
     _add_users(sub)
     _add_dashboard(sub)
+    _add_api(sub)
     _add_statistics(sub)
     add_field_parsers(sub)
     sounds = sub.add_parser(
@@ -715,6 +734,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
     from dialer.bootstrap import make_engine_service, open_storage
+    from dialer.http_api import start_api
     from dialer.service_loop import run_service
 
     async def main() -> None:
@@ -724,7 +744,52 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
         with open_storage(settings) as storage:
             engine = make_engine_service(settings, storage)
-            await engine.run(until_idle=args.until_idle, stop=stop)
+            # The couriers' API lives as long as the engine (which returns once `stop` is set, or when idle
+            # with --until-idle); it binds first, so a taken port fails before any call is placed.
+            # Off with --no-api or api.port = 0.
+            api = None
+            if not args.no_api and settings.api.port:
+                api = await start_api(settings, storage)
+            try:
+                await engine.run(until_idle=args.until_idle, stop=stop)
+            finally:
+                if api is not None:
+                    await api.cleanup()
+
+    run_service(main())
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import signal
+
+    from dialer.bootstrap import open_storage
+    from dialer.http_api import serve_api
+    from dialer.service_loop import run_service
+
+    port = args.port if args.port is not None else settings.api.port
+    address = args.address or settings.api.address
+    if not 1 <= port <= 65535:
+        raise UpravDolgError(
+            f"port {port}: expected 1 to 65535",
+            hint="give --port N (api.port = 0 only turns the API off inside `upravdolg run`)",
+        )
+    settings = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"port": port, "address": address})}
+    )
+
+    def ready() -> None:
+        _out(f"api: http://{address}:{port}/api/v1/ (couriers: /courier/<token>)")
+        sys.stdout.flush()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        with open_storage(settings) as storage:
+            await serve_api(settings, storage, stop, on_ready=ready)
 
     run_service(main())
     return 0
@@ -891,6 +956,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "dashboard": cmd_dashboard,
     "statistics": cmd_statistics,
     "run": cmd_run,
+    "api": cmd_api,
     "demo": cmd_demo,
     "sounds": cmd_sounds,
     "config": cmd_config,

@@ -21,8 +21,10 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -131,6 +133,7 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
     )
     run_statistics_refresh(settings, storage)  # the dashboard's «Статистика» shows the demo's figures
     _field_demo(settings, storage, out)
+    _start_api(settings, out)
     _dashboard_reminder(settings, out)
     finished = all(r["outcome"] not in {"-", "lost"} for r in rows)
     return 0 if rows and finished and counts.get("heard_full", 0) > 0 else 1
@@ -198,77 +201,117 @@ def _local(value: datetime | None) -> str:
     return value.strftime("%d.%m %H:%M UTC")  # UtcDateTime: aware UTC
 
 
-def _dashboard_url(settings: Settings) -> str:
-    return f"http://{settings.dashboard.address}:{settings.dashboard.port}/"
+@dataclass(frozen=True, slots=True)
+class _Background:
+    """A server the demo leaves running on its database (the dashboard, the API); the next demo stops it."""
+
+    name: str
+    url: str
+    health: str  # answers 200 when it serves
+    marker: bytes  # in its command line: a reused pid is not ours
+    folder: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / f"{self.name}.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / f"{self.name}.log"
+
+    def serving(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health, timeout=1) as reply:  # noqa: S310 (our URL)
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
+    def stop_previous(self) -> None:
+        """The previous demo's server reads a database file that is gone now: stop it."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if self.marker not in command:
+            return  # the pid was reused by something else
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
+        self.pid_file.unlink(missing_ok=True)
+
+    def start(self, command: list[str], env: dict[str, str], out: TextIO) -> bool:
+        self.stop_previous()
+        if self.serving():
+            out.write(f"{self.name}: {self.url} is taken by another server; not started.\n")
+            return False
+        with self.log.open("wb") as sink:
+            process = subprocess.Popen(
+                command,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # it outlives the demo; the next demo stops it
+            )
+        self.pid_file.write_text(f"{process.pid}\n")
+        deadline = time.monotonic() + DASHBOARD_START_SECONDS
+        while not self.serving():
+            if process.poll() is not None or time.monotonic() > deadline:
+                out.write(f"{self.name} did not start (see {self.log}); the demo goes on without it.\n")
+                return False
+            time.sleep(0.3)
+        return True
+
+    def running_pid(self) -> str | None:
+        if self.pid_file.exists() and self.serving():
+            return self.pid_file.read_text().strip()
+        return None
 
 
-def _pid_file(settings: Settings) -> Path:
-    return demo_database(settings).parent / "dashboard.pid"
+def _dashboard(settings: Settings) -> _Background:
+    url = f"http://{settings.dashboard.address}:{settings.dashboard.port}/"
+    return _Background("dashboard", url, f"{url}_stcore/health", b"streamlit", demo_database(settings).parent)
 
 
-def _stop_previous_dashboard(settings: Settings) -> None:
-    """The previous demo's dashboard reads a database file that is gone now: stop it."""
-    pid_file = _pid_file(settings)
-    try:
-        pid = int(pid_file.read_text().strip())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return
-    if b"streamlit" not in command:
-        return  # the pid was reused by something else
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-    for _ in range(50):
-        if not Path(f"/proc/{pid}").exists():
-            break
-        time.sleep(0.1)
-    pid_file.unlink(missing_ok=True)
-
-
-def _serving(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}_stcore/health", timeout=1) as reply:  # noqa: S310 (our URL)
-            return bool(reply.status == 200)
-    except OSError:
-        return False
+def _api(settings: Settings) -> _Background:
+    url = f"http://{settings.api.address}:{settings.api.port}/"
+    return _Background("api", url, f"{url}api/v1/health", b"dialer", demo_database(settings).parent)
 
 
 def _start_dashboard(settings: Settings, out: TextIO) -> None:
-    _stop_previous_dashboard(settings)
-    url = _dashboard_url(settings)
-    if _serving(url):
-        out.write(f"Dashboard: port {settings.dashboard.port} is taken by another dashboard; not started.\n")
-        return
-    log = demo_database(settings).parent / "dashboard.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            streamlit_command(port=settings.dashboard.port, address=settings.dashboard.address),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=streamlit_environment(settings, os.environ),
-            start_new_session=True,  # it outlives the demo; the next demo stops it
+    dashboard = _dashboard(settings)
+    command = streamlit_command(port=settings.dashboard.port, address=settings.dashboard.address)
+    if dashboard.start(command, streamlit_environment(settings, os.environ), out):
+        out.write(
+            f"Dashboard: {dashboard.url}  login «{DEMO_LOGIN}», password «{DEMO_PASSWORD}» "
+            "— open «Обзвон» to watch the campaign live\n"
         )
-    _pid_file(settings).write_text(f"{process.pid}\n")
-    deadline = time.monotonic() + DASHBOARD_START_SECONDS
-    while not _serving(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            out.write(f"Dashboard did not start (see {log}); the demo goes on without it.\n")
-            return
-        time.sleep(0.3)
-    out.write(
-        f"Dashboard: {url}  login «{DEMO_LOGIN}», password «{DEMO_PASSWORD}» "
-        "— open «Обзвон» to watch the campaign live\n"
-    )
-    out.flush()
+        out.flush()
+
+
+def _start_api(settings: Settings, out: TextIO) -> None:
+    """The couriers' page and API on the demo's database, so the printed courier link opens."""
+    api = _api(settings)
+    url = settings.database.url
+    command = [sys.executable, "-m", "dialer", "--database-url", url, "api", "--port", str(settings.api.port)]
+    if api.start(command, dict(os.environ), out):
+        out.write(f"API: {api.url}api/v1/ (its OpenAPI document: {api.url}api/v1/openapi.json)\n")
 
 
 def _dashboard_reminder(settings: Settings, out: TextIO) -> None:
-    if _pid_file(settings).exists() and _serving(_dashboard_url(settings)):
-        pid = _pid_file(settings).read_text().strip()
+    dashboard, api = _dashboard(settings), _api(settings)
+    pid = dashboard.running_pid()
+    if pid is not None:
         out.write(
-            f"\nThe dashboard keeps running at {_dashboard_url(settings)} (login «{DEMO_LOGIN}», password "
+            f"\nThe dashboard keeps running at {dashboard.url} (login «{DEMO_LOGIN}», password "
             f"«{DEMO_PASSWORD}»); stop it with: kill {pid}\n"
         )
+    pid = api.running_pid()
+    if pid is not None:
+        out.write(f"The API and the couriers' page keep running at {api.url}; stop them with: kill {pid}\n")
 
 
 DEMO_COURIER = "Курьер Демо"

@@ -238,8 +238,9 @@ class ApiSettings(_Section):
     """The HTTP API and the couriers' page (`upravdolg api`, also inside `upravdolg run`)."""
 
     address: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
-    # The address couriers' phones reach the API at (their links); empty: http://ADDRESS:PORT.
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: `upravdolg run` serves no API
+    # The address couriers' phones reach the API at (their links); empty: http://ADDRESS:PORT. Phone
+    # browsers give the page a position only over HTTPS: put the API behind a TLS proxy and name it here.
     public_url: str = Field(default="", pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
     # How far in the future a phone's clock may be before a report is refused as from the future.
     clock_skew_seconds: int = Field(default=300, ge=0, le=3600)

@@ -289,6 +289,8 @@ def engine_process(settings: Settings, tmp_path: Path) -> subprocess.Popen[bytes
         "UPRAVDOLG_IVR_SOUND_FOLDER": settings.ivr.sound_folder,
         "UPRAVDOLG_IVR_SOUNDS_BUILD": settings.ivr.sounds_build,
         "UPRAVDOLG_IVR_MENU_TIMEOUT": str(settings.ivr.menu_timeout),
+        "UPRAVDOLG_ENGINE_METRICS_PORT": "0",  # the default ports may be taken (a demo left running)
+        "UPRAVDOLG_API_PORT": "0",
     }
     with (tmp_path / "engine.log").open("wb") as log:
         return subprocess.Popen(

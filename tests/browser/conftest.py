@@ -64,6 +64,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "UPRAVDOLG_IVR_SOUNDS_BUILD": settings.ivr.sounds_build,
         "UPRAVDOLG_IVR_MENU_TIMEOUT": str(settings.ivr.menu_timeout),
         "UPRAVDOLG_ENGINE_METRICS_PORT": "0",  # no /metrics: the port may be taken by another engine
+        "UPRAVDOLG_API_PORT": "0",  # `upravdolg run` without its API, for the same reason
     }
 
 
@@ -130,6 +131,21 @@ def end_process(process: subprocess.Popen[bytes], limit: float = 30.0) -> int:
     return process.returncode
 
 
+def wait_serving(process: subprocess.Popen[bytes], health: str, log: Path, name: str, limit: float) -> None:
+    """Until ``health`` answers 200; fails the test if the process exits or ``limit`` seconds pass."""
+    deadline = time.monotonic() + limit
+    while True:
+        assert process.poll() is None, f"{name} exited {process.returncode}:\n{log_tail(log)}"
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        assert time.monotonic() < deadline, f"{name} did not serve in {limit:g} s:\n{log_tail(log)}"
+        time.sleep(0.1)
+
+
 def log_tail(log: Path, lines: int = 40) -> str:
     text = log.read_text(errors="replace") if log.exists() else "(no log)"
     return "\n".join(text.splitlines()[-lines:])
@@ -148,17 +164,7 @@ def dashboard(registry: Settings, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"the dashboard exited {process.returncode}:\n{log_tail(log)}"
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            assert time.monotonic() < deadline, f"the dashboard did not serve in 60 s:\n{log_tail(log)}"
-            time.sleep(0.2)
+        wait_serving(process, f"{url}/_stcore/health", log, "the dashboard", 60)
         yield url
     finally:
         end_process(process)

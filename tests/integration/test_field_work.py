@@ -34,6 +34,7 @@ from debtors.notices import (
     generate_notices,
     printable,
     record_delivery,
+    record_positions,
 )
 from debtors.registry_import import import_debtors
 from debtors.status_column import status_text
@@ -183,6 +184,12 @@ def test_a_retried_report_is_stored_once_and_positions_go_to_the_track(registry:
         assert session.scalar(select(func.count()).select_from(NoticeDelivery)) == 1
         track, reports = courier_day(session, org, anna.id, date(2026, 11, 2), TZ)
     assert [(p.latitude, p.longitude) for p in track] == [(56.84, 60.61)]
+    later = at + timedelta(minutes=5)
+    with registry.sessions.begin() as session:
+        twice = [Position(later, 56.85, 60.62), Position(later, 1.0, 1.0), Position(at, 56.84, 60.61)]
+        assert record_positions(session, org, anna.id, twice, now=later) == (1, 2)
+        track, _ = courier_day(session, org, anna.id, date(2026, 11, 2), TZ)
+    assert [(p.latitude, p.longitude) for p in track] == [(56.84, 60.61), (56.85, 60.62)], "the first kept"
     assert reports[0].latitude == 56.84 and reports[0].tries == 2
 
 

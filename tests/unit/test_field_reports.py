@@ -96,3 +96,10 @@ def test_not_an_object() -> None:
         parse_delivery([1, 2], CLOCK)
     with pytest.raises(InvalidReport, match="position"):
         parse_position("56,60", CLOCK)
+
+
+def test_numbers_beyond_a_float_are_refused_not_crashed() -> None:
+    huge = 10**400
+    with pytest.raises(InvalidReport) as caught:
+        parse_delivery(report(at=huge, position={"latitude": huge, "longitude": 0, "at": huge}), CLOCK)
+    assert {f for f, _ in caught.value.problems} == {"at", "position.latitude", "position.at"}
