@@ -1,5 +1,5 @@
-"""Scheduled jobs (APScheduler 3.x): the daily status check and the statistics refresh. `upravdolg scheduler
-run` hosts them."""
+"""Scheduled jobs (APScheduler 3.x): the daily status check, the daily generation of paper notices and the
+statistics refresh. `upravdolg scheduler run` hosts them."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from debtors.notices import GenerateReport, generate_notices
 from debtors.statistics import StoredStatistics, refresh_statistics
 from debtors.status_service import StatusUpdate, check_statuses
-from dialer.bootstrap import Storage, status_rules, utc_now
+from dialer.bootstrap import Storage, notice_rules, status_rules, utc_now
 from dialer.settings import Settings
 
 logger = logging.getLogger(__name__)
 STATUS_CHECK_JOB = "status_check"
 STATISTICS_JOB = "statistics_refresh"
+NOTICES_JOB = "notices_generate"
 
 
 def run_status_check(settings: Settings, storage: Storage, now: datetime | None = None) -> list[StatusUpdate]:
@@ -53,6 +55,27 @@ def run_statistics_refresh(
     return stored
 
 
+def run_notice_generation(
+    settings: Settings, storage: Storage, now: datetime | None = None
+) -> GenerateReport:
+    """The notices the rules call for today (the same as `upravdolg notices generate`)."""
+    with storage.sessions.begin() as session:
+        made = generate_notices(
+            session,
+            storage.organisation_id,
+            now=now or utc_now(),
+            timezone=settings.organisation.timezone,
+            rules=notice_rules(settings),
+        )
+    logger.info(
+        "notices generated: %d primary, %d secondary",
+        made.primary,
+        made.secondary,
+        extra={"action": "notices_generate"},
+    )
+    return made
+
+
 def add_jobs(scheduler: BaseScheduler, settings: Settings, storage: Storage) -> None:
     hour, minute = (int(part) for part in settings.scheduler.status_check_at.split(":"))
     scheduler.add_job(
@@ -64,6 +87,17 @@ def add_jobs(scheduler: BaseScheduler, settings: Settings, storage: Storage) -> 
         coalesce=True,
         misfire_grace_time=6 * 3600,
     )
+    if settings.scheduler.notices_at:
+        n_hour, n_minute = (int(part) for part in settings.scheduler.notices_at.split(":"))
+        scheduler.add_job(
+            run_notice_generation,
+            CronTrigger(hour=n_hour, minute=n_minute, timezone=ZoneInfo(settings.organisation.timezone)),
+            args=[settings, storage],
+            id=NOTICES_JOB,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=6 * 3600,
+        )
     scheduler.add_job(
         run_statistics_refresh,
         IntervalTrigger(minutes=settings.scheduler.statistics_every_minutes),

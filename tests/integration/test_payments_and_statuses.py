@@ -26,8 +26,8 @@ from debtors.status_service import check_statuses
 from debtors.statuses import StatusRules
 from dialer.bootstrap import Storage
 from dialer.cli import main
-from dialer.scheduler import STATUS_CHECK_JOB, add_jobs, run_status_check
-from dialer.settings import Settings
+from dialer.scheduler import NOTICES_JOB, STATUS_CHECK_JOB, add_jobs, run_notice_generation, run_status_check
+from dialer.settings import NoticeSettings, SchedulerSettings, Settings
 from tests.fixtures.registry_files import write_csv
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -334,6 +334,17 @@ def test_the_daily_check_is_scheduled(registry: Storage, settings: Settings) -> 
     later = NOW + timedelta(days=10)
     (change,) = run_status_check(settings, registry, now=later)
     assert change.status.value == "active"
+    notices = scheduler.get_job(NOTICES_JOB)
+    assert notices is not None
+    assert "hour='6'" in str(notices.trigger) and "minute='30'" in str(notices.trigger)
+    lenient = settings.model_copy(
+        update={"notices": NoticeSettings(primary_min_months=0, primary_min_debt=Decimal("1.00"))}
+    )
+    made = run_notice_generation(lenient, registry, now=later)
+    assert made.primary > 0 and run_notice_generation(lenient, registry, now=later).total == 0
+    quiet = BackgroundScheduler()
+    add_jobs(quiet, settings.model_copy(update={"scheduler": SchedulerSettings(notices_at="")}), registry)
+    assert quiet.get_job(NOTICES_JOB) is None and quiet.get_job(STATUS_CHECK_JOB) is not None
 
 
 def test_do_not_call_marks_show_on_the_card(registry: Storage) -> None:
