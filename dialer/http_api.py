@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from db.models import Courier, Notice
 from debtors.couriers import courier_by_token
 from debtors.field_reports import (
+    DeliveryReport,
     FieldError,
     Forbidden,
     InvalidReport,
@@ -353,20 +354,23 @@ class _Api:
         clock = report_clock(self.settings, now)
         org = self.storage.organisation_id
 
-        def work(session: Session, courier: Courier) -> tuple[int, DeliveryOutcome, CourierStop, str]:
+        def work(
+            session: Session, courier: Courier
+        ) -> tuple[int, DeliveryOutcome, CourierStop | None, DeliveryReport]:
             report = parse_delivery(decode_body(raw), clock)
             outcome = record_delivery(session, org, courier.id, notice_id, report, now=now, rules=self.rules)
-            (stop,) = courier_stops(
+            stops = courier_stops(
                 session, org, courier.id, now=now, timezone=self.timezone, notice_ids=[notice_id]
-            )
-            return courier.id, outcome, stop, report.method.value
+            )  # none: a retry of a notice that has gone to another courier since
+            return courier.id, outcome, stops[0] if stops else None, report
 
-        courier_id, outcome, stop, method = await self.as_courier(request, work)
+        courier_id, outcome, stop, report = await self.as_courier(request, work)
+        method = report.method.value
         logger.info(
             "notice #%d: %s (tries %d) reported by courier #%d%s",
             notice_id,
             method,
-            stop.tries,
+            report.tries,
             courier_id,
             " again (duplicate)" if outcome.duplicate else f": now {outcome.notice_state}",
             extra={
@@ -385,7 +389,7 @@ class _Api:
                 "duplicate": outcome.duplicate,
                 "notice_state": outcome.notice_state,
                 "delivered": outcome.delivered,
-                "notice": notice_json(stop),
+                "notice": notice_json(stop) if stop is not None else None,
             },
             200 if outcome.duplicate else 201,
         )

@@ -191,7 +191,8 @@ def _schemas() -> Json:
                 },
                 "notice_state": {"type": "string", "enum": [s.value for s in NoticeState]},
                 "delivered": {"type": "boolean"},
-                "notice": _ref("Notice"),
+                # null: a retried report of a notice that has gone to another courier since
+                "notice": {"anyOf": [_ref("Notice"), {"type": "null"}]},
             },
         },
         "PositionBatch": {

@@ -385,6 +385,35 @@ async def test_a_delivery_is_stored_once(client: Client, world: World) -> None:
     assert listed[notice_id]["state"] == "delivered"
 
 
+async def test_a_retry_after_the_notice_went_to_another_courier_is_still_a_duplicate(
+    client: Client, world: World
+) -> None:
+    document = await fetch_document(client)
+    notice_id = world.anna_notices[2]
+    path = f"{NOTICES}/{notice_id}/deliveries"
+    body = report("visit-1", method="nobody_home")
+    assert (await client.post(path, json=body, headers=bearer(world.anna_token))).status == 201
+    with world.storage.sessions.begin() as session:
+        moved = assign_notices(
+            session,
+            world.storage.organisation_id,
+            world.boris,
+            districts=["Ленинский"],
+            reassign=True,
+            now=NOW,
+        )
+        assert moved == 4
+    response = await client.post(path, json=body, headers=bearer(world.anna_token))
+    assert response.status == 200, await response.text()
+    answer = await response.json()
+    conforms(document, "DeliveryOutcome", answer)
+    assert answer["duplicate"] is True and answer["notice"] is None
+    fresh = await client.post(
+        path, json=report("visit-2", method="personal"), headers=bearer(world.anna_token)
+    )
+    assert fresh.status == 403 and len(deliveries(world, notice_id)) == 1
+
+
 async def test_concurrent_retries_of_one_report_are_stored_once(client: Client, world: World) -> None:
     path = f"{NOTICES}/{world.anna_notices[1]}/deliveries"
     body = report("race-1", position={**HERE, "at": NOW.isoformat()})
