@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from db.models import Agreement, CallAttempt, CrewJob, Debtor, Notice, Promise
+from db.models import Agreement, CallAttempt, CrewJob, Debtor, LegalCase, Notice, Promise
 
 HEARD_FULL = "heard_full"
 MAX_PAGE_SIZE = 500
@@ -153,6 +153,7 @@ class StatusCounts:
     notices_delivered: int = 0
     notices_by_method: tuple[tuple[str, int], ...] = ()  # (delivery method, notices), most first
     measures: tuple[str, ...] = ()
+    legal: tuple[tuple[str, str, date], ...] = ()  # legal cases: (stage, case number, since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,8 +339,16 @@ def status_counts(session: Session, debtor_ids: Sequence[int]) -> dict[int, Stat
         .group_by(Notice.debtor_id, Notice.method)
     ):
         notices.setdefault(debtor_id, []).append((method or "", int(count)))
+    legal: dict[int, list[tuple[str, str, date]]] = {}
+    for debtor_id, stage, number, stage_on in session.execute(
+        select(LegalCase.debtor_id, LegalCase.stage, LegalCase.case_number, LegalCase.stage_on)
+        .where(LegalCase.debtor_id.in_(debtor_ids))
+        .order_by(LegalCase.id)
+    ):
+        legal.setdefault(debtor_id, []).append((stage, number, stage_on))
     return {
         debtor_id: StatusCounts(
+            legal=tuple(legal.get(debtor_id, ())),
             calls_made=calls.get(debtor_id, (0, 0))[0],
             heard_to_end=calls.get(debtor_id, (0, 0))[1],
             notices_delivered=sum(n for _, n in notices.get(debtor_id, ())),

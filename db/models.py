@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -592,3 +593,62 @@ class CrewJob(Base):
     actor: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LegalCase(Base):
+    """A lawyer's case against a debtor (debtors/legal_cases.py): ``stage`` preparation | filed |
+    court_order | cancelled | lawsuit | judgement | enforcement | closed, since ``stage_on``; every change
+    is a :class:`LegalStageChange`."""
+
+    __tablename__ = "legal_cases"
+    __table_args__ = (
+        Index("ix_legal_cases_debtor", "debtor_id"),
+        Index("ix_legal_cases_org_stage", "organisation_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(20), default="preparation")
+    stage_on: Mapped[date] = mapped_column(Date)
+    court: Mapped[str] = mapped_column(String(300), default="")
+    case_number: Mapped[str] = mapped_column(String(100), default="")
+    amount_claimed: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    penalty_claimed: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    opened_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LegalStageChange(Base):
+    """Every stage a case went through, with its date, note and who recorded it."""
+
+    __tablename__ = "legal_stage_history"
+    __table_args__ = (Index("ix_legal_stage_history_case", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("legal_cases.id", ondelete="CASCADE"))
+    previous_stage: Mapped[str] = mapped_column(String(20), default="")
+    stage: Mapped[str] = mapped_column(String(20))
+    stage_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LegalDocument(Base):
+    """A document of a case (a claim, a court order, a writ...): the file itself, kept in the database."""
+
+    __tablename__ = "legal_documents"
+    __table_args__ = (Index("ix_legal_documents_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("legal_cases.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -16,6 +16,7 @@ from db.models import (
     DebtSnapshot,
     DoNotCall,
     Instalment,
+    LegalCase,
     Notice,
     Payment,
     Phone,
@@ -30,6 +31,7 @@ from debtors.field_rules import (
     NOTICE_KIND_LABELS,
     NOTICE_STATE_LABELS,
 )
+from debtors.legal_cases import case_measures
 from debtors.measures import find_debtor
 from debtors.notices import delivered_counts
 from debtors.statuses import LABELS, Status
@@ -143,7 +145,8 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
             "notices_delivered": sum(delivered.values()),
             "notices_by_method": delivered,
             "measures": [f"{a.kind} №{a.number}: {a.status}" for a in agreements]
-            + debtor_measures(session, [d.id]).get(d.id, []),
+            + debtor_measures(session, [d.id]).get(d.id, [])
+            + case_measures(session, [d.id]).get(d.id, []),
         },
         "notices": [
             {
@@ -159,6 +162,20 @@ def load_card(session: Session, organisation_id: int, account: str) -> dict[str,
                 "cancel_reason": n.cancel_reason,
             }
             for n, courier in notices
+        ],
+        "legal_cases": [
+            {
+                "id": c.id,
+                "stage": c.stage,
+                "stage_on": c.stage_on.isoformat(),
+                "opened_on": c.opened_on.isoformat(),
+                "court": c.court,
+                "case_number": c.case_number,
+                "amount_claimed": _money(c.amount_claimed) if c.amount_claimed is not None else None,
+            }
+            for c in session.scalars(
+                select(LegalCase).where(LegalCase.debtor_id == d.id).order_by(LegalCase.id.desc())
+            )
         ],
         "crew_jobs": [
             {

@@ -4,8 +4,11 @@ table and the export show exactly this text."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from db.debtor_list import StatusCounts
 from debtors.field_rules import DeliveryMethod
+from debtors.legal_stages import stage_label
 from debtors.statuses import LABELS, Status
 
 _METHODS: dict[str, str] = {
@@ -24,6 +27,11 @@ def status_text(status: str, counts: StatusCounts) -> str:
     if counts.notices_delivered:
         how = ", ".join(f"{_METHODS.get(method, method)} {n}" for method, n in counts.notices_by_method)
         parts.append(f"уведомлений {counts.notices_delivered} ({how})")
-    if counts.measures:
-        parts.append("меры: " + "; ".join(counts.measures))
+    measures = [*counts.measures, *(_case(stage, number, since) for stage, number, since in counts.legal)]
+    if measures:
+        parts.append("меры: " + "; ".join(measures))
     return " · ".join(parts)
+
+
+def _case(stage: str, number: str, since: date) -> str:
+    return f"суд: {stage_label(stage)}" + (f" № {number}" if number else "") + f" с {since:%d.%m.%Y}"

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dialer.cli_field import FIELD_COMMANDS, add_field_parsers
+from dialer.cli_reports import REPORT_COMMANDS, add_report_parsers
+from dialer.cli_legal import LEGAL_COMMANDS, add_legal_parsers
 from dialer.errors import UpravDolgError
 from dialer.settings import Settings, load_settings, parse_overrides
 
@@ -320,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_api(sub)
     _add_statistics(sub)
     add_field_parsers(sub)
+    add_report_parsers(sub)
+    add_legal_parsers(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -961,6 +965,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "sounds": cmd_sounds,
     "config": cmd_config,
     **FIELD_COMMANDS,
+    **REPORT_COMMANDS,
+    **LEGAL_COMMANDS,
 }
 
 

@@ -302,7 +302,7 @@ def test_debtors_show_json(registry: Storage, tmp_path: Path, capsys: pytest.Cap
         "notices_by_method",
         "measures",
     }
-    assert card["notices"] == [] and card["crew_jobs"] == []
+    assert card["notices"] == [] and card["crew_jobs"] == [] and card["legal_cases"] == []
     assert main(["--database-url", url, "debtors", "show", "404"]) == 11
     assert "no debtor with account '404'" in capsys.readouterr().err
     assert main(["--database-url", url, "debtors", "show", "2"]) == 0
