@@ -107,6 +107,7 @@ def make_campaign_store(settings: Settings, storage: Storage) -> CampaignStore:
         settings.engine.worker or default_worker_name(),
         status_rules=status_rules(settings),
         promise_days=settings.statuses.promise_days,
+        pause_on_legal_case=settings.legal.pause_calls,
     )
 
 

@@ -37,7 +37,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaign_figures import hour_start
-from db.models import CallAttempt, Campaign, CampaignDebtor, CampaignHour, Debtor, DoNotCall, Phone
+from db.models import (
+    CallAttempt,
+    Campaign,
+    CampaignDebtor,
+    CampaignHour,
+    Debtor,
+    DoNotCall,
+    LegalCase,
+    Phone,
+)
 from db.precompiled import Precompiled, is_disconnect
 from debtors.measures import record_promise
 from debtors.statuses import StatusRules
@@ -60,6 +69,7 @@ CALL_ATTEMPTS: Table = CallAttempt.__table__  # type: ignore[assignment]
 DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 PHONES: Table = Phone.__table__  # type: ignore[assignment]
 DO_NOT_CALL: Table = DoNotCall.__table__  # type: ignore[assignment]
+LEGAL_CASES: Table = LegalCase.__table__  # type: ignore[assignment]
 
 # The hot-path statements, built once and compiled once per store (db.precompiled): constructing and
 # executing statements through SQLAlchemy costs more than running them, and these run for every call.
@@ -100,6 +110,10 @@ _DEBTOR_FACTS = select(
     DEBTORS.c.timezone,
     select(DO_NOT_CALL.c.id).where(DO_NOT_CALL.c.debtor_id == bindparam("debtor")).limit(1).scalar_subquery(),
     DEBTORS.c.account,
+    select(LEGAL_CASES.c.id)
+    .where(LEGAL_CASES.c.debtor_id == bindparam("debtor"), LEGAL_CASES.c.stage != "closed")
+    .limit(1)
+    .scalar_subquery(),
 ).where(DEBTORS.c.id == bindparam("debtor"))
 _PHONES = (
     select(PHONES.c.id, PHONES.c.e164, DO_NOT_CALL.c.id)
@@ -271,12 +285,13 @@ class Nothing:
     next_due: datetime | None
 
 
-def dial_rules(spec: CampaignSpec, caps: CapRules) -> DialRules:
+def dial_rules(spec: CampaignSpec, caps: CapRules, *, pause_on_legal_case: bool = True) -> DialRules:
     select_ = spec.select
     return DialRules(
         window=spec.call_window(),
         caps=caps,
         heard_full_pause=spec.heard_full_pause,
+        pause_on_legal_case=pause_on_legal_case,
         selection=Selection(
             min_debt=select_.min_debt,
             min_months=select_.min_months,
@@ -297,8 +312,10 @@ class CampaignStore:
         *,
         status_rules: StatusRules | None = None,
         promise_days: int = 7,
+        pause_on_legal_case: bool = True,
     ) -> None:
         self.sessions = sessions
+        self.pause_on_legal_case = pause_on_legal_case
         self.status_rules = status_rules or StatusRules()
         self.promise_days = promise_days
         # The hot paths (once per call, or twice a second) use Core connections: an ORM Session costs
@@ -470,7 +487,7 @@ class CampaignStore:
         facts = self._sql["debtor_facts"].first(session, {"debtor": debtor_id})
         if facts is None:
             raise LookupError(f"debtor {debtor_id} of a campaign queue entry is gone")
-        status, debt, months, district, ownership, zone, debtor_blocked, account = facts
+        status, debt, months, district, ownership, zone, debtor_blocked, account, legal_case = facts
         phones: dict[str, int] = {}
         for phone_id, e164, dnc_id in self._sql["phones"].rows(
             session, {"debtor": debtor_id, "organisation": self.organisation_id}
@@ -502,6 +519,7 @@ class CampaignStore:
             last_heard_full_at=last_heard,
             live_call=live,
             attempts=attempts,
+            legal_case=legal_case is not None,
         )
         return candidate, phones, DebtorFacts(account, candidate.debt, months)
 
@@ -683,7 +701,10 @@ class CampaignStore:
         if derived is None:
             if len(self._derived_by_spec) > 100:  # definitions change only when a campaign is applied
                 self._derived_by_spec.clear()
-            derived = self._derived_by_spec[spec] = (dial_rules(spec, self.caps), spec.retry_policy())
+            derived = self._derived_by_spec[spec] = (
+                dial_rules(spec, self.caps, pause_on_legal_case=self.pause_on_legal_case),
+                spec.retry_policy(),
+            )
         return derived
 
     def live_attempts(self, *, any_worker: bool = False) -> list[tuple[str, int | None]]:

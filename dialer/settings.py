@@ -252,6 +252,13 @@ class ApiSettings(_Section):
     position_every_seconds: int = Field(default=60, ge=5, le=3600)
 
 
+class LegalSettings(_Section):
+    """The lawyer's module (debtors/legal_cases.py)."""
+
+    # While a debtor's legal case is open (not «закрыто»), campaigns do not call them.
+    pause_calls: bool = True
+
+
 class LogSettings(_Section):
     level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -271,6 +278,7 @@ class Settings(_Section):
     notices: NoticeSettings = NoticeSettings()
     restrictions: RestrictionSettings = RestrictionSettings()
     api: ApiSettings = ApiSettings()
+    legal: LegalSettings = LegalSettings()
     log: LogSettings = LogSettings()
 
 

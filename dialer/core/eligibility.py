@@ -44,6 +44,7 @@ class DialRules:
     caps: CapRules
     heard_full_pause: timedelta
     selection: Selection = Selection()
+    pause_on_legal_case: bool = True  # an open legal case pauses calls ([legal] pause_calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class Candidate:
     last_heard_full_at: datetime | None  # any campaign
     live_call: bool  # a call to this debtor is up now (any campaign, any worker)
     attempts: int  # calls dialled to this debtor in this campaign (rotates the numbers)
+    legal_case: bool = False  # the debtor has a legal case that is not closed
 
 
 class Dial(NamedTuple):
@@ -106,6 +108,8 @@ def decide(candidate: Candidate, now: datetime, rules: DialRules) -> Decision:
         return Never("нет телефона, по которому можно звонить")
     if candidate.status != "active":
         return Later(now + RECHECK, f"статус «{candidate.status}»: звонки не нужны")
+    if candidate.legal_case and rules.pause_on_legal_case:
+        return Later(now + RECHECK, "открыто судебное дело: звонки приостановлены")
     mismatch = selection_mismatch(candidate, rules.selection)
     if mismatch is not None:
         return Later(now + RECHECK, mismatch)

@@ -11,15 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from db.debtor_list import status_counts
-from db.models import LegalDocument, LegalStageChange
+from db.models import CampaignDebtor, LegalDocument, LegalStageChange
 from debtors.debtor_card import load_card
 from debtors.field_reports import Conflict, NotFound
 from debtors.legal_cases import attach_document, list_cases, move_case, open_case
 from debtors.legal_stages import Stage, may_follow
 from debtors.registry_import import import_debtors
 from debtors.status_column import status_text
-from dialer.bootstrap import Storage
+from dialer.bootstrap import Storage, make_campaign_store
+from dialer.campaign_spec import parse_spec
+from dialer.campaign_store import Nothing, Ticket
+from dialer.campaigns import apply_spec, set_state
 from dialer.cli import main
+from dialer.settings import LegalSettings, Settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "debtors/samples/debtors_2026-11.csv"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -128,3 +132,44 @@ def test_documents_and_the_cli(registry: Storage, tmp_path: Path, capsys: pytest
                 actor="t",
                 now=NOW,
             )
+
+
+@pytest.mark.parametrize("pause", [True, False])
+def test_an_open_case_pauses_calls_when_configured(
+    registry: Storage, settings: Settings, pause: bool
+) -> None:
+    """The campaign store claims the due debtors at the moment of dialling: a debtor with an open case is
+    put off with the reason ([legal] pause_calls), and called again once the case is closed."""
+    org = registry.organisation_id
+    spec = parse_spec(
+        {
+            "name": "Суд",
+            "trunk": "sim",
+            "window": {"weekdays": "00:00-24:00", "weekends": "00:00-24:00"},
+            "select": {"districts": ["Ленинский"]},
+        },
+        source="the test",
+    )
+    apply_spec(registry.sessions, org, spec, NOW)
+    set_state(registry.sessions, org, spec.name, "running", NOW)
+    with registry.sessions.begin() as session:
+        for account in ("100001", "100002", "100007", "100009"):
+            open_case(session, org, account, opened_on=NOW.date(), actor="юрист", now=NOW)
+    configured = settings.model_copy(update={"legal": LegalSettings(pause_calls=pause)})
+    store = make_campaign_store(configured, registry)
+    (campaign,) = store.running()
+    store.select_debtors(campaign.id, campaign.spec, NOW)
+    claimed = store.claim(campaign, NOW)
+    if pause:
+        assert isinstance(claimed, Nothing), claimed
+        with registry.sessions() as session:
+            notes = set(session.scalars(select(CampaignDebtor.note)))
+        assert notes == {"открыто судебное дело: звонки приостановлены"}
+    else:
+        assert isinstance(claimed, Ticket) and claimed.facts.account in {
+            "100001",
+            "100002",
+            "100007",
+            "100009",
+        }
+    store.release()

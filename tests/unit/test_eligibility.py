@@ -49,6 +49,12 @@ BASE = Candidate(
         ({"status": "paid"}, RULES, Later(NOON + timedelta(hours=6), "статус «paid»: звонки не нужны")),
         ({"live_call": True}, RULES, Later(NOON + timedelta(minutes=1), "с должником уже идёт разговор")),
         (
+            {"legal_case": True},
+            RULES,
+            Later(NOON + timedelta(hours=6), "открыто судебное дело: звонки приостановлены"),
+        ),
+        ({"legal_case": True}, replace(RULES, pause_on_legal_case=False), Dial("+79120000001")),
+        (
             {"last_heard_full_at": NOON - timedelta(days=2)},
             RULES,
             Later(NOON + timedelta(days=5), "прослушал сообщение полностью: пауза"),
