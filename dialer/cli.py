@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dialer.cli_field import FIELD_COMMANDS, add_field_parsers
-from dialer.cli_reports import REPORT_COMMANDS, add_report_parsers
 from dialer.cli_legal import LEGAL_COMMANDS, add_legal_parsers
+from dialer.cli_reports import REPORT_COMMANDS, add_report_parsers
 from dialer.errors import UpravDolgError
 from dialer.settings import Settings, load_settings, parse_overrides
 
