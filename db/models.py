@@ -652,3 +652,40 @@ class LegalDocument(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     actor: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LegalMatchRow(Base):
+    """One row of an imported court's or bailiff's registry and how it was matched to a debtor
+    (debtors/legal_import.py): the review queue. ``outcome`` is a :class:`debtors.legal_matching.Outcome`
+    value; ``candidates`` and ``discrepancies`` are JSON (the discrepancies in Russian, for the lawyer);
+    ``debtor_id`` is the debtor matched or decided, ``decided_at`` is set once a lawyer decided the row
+    (to a debtor, or «нет в базе» with ``debtor_id`` left empty); ``case_id`` is the case it opened or
+    completed."""
+
+    __tablename__ = "legal_match_rows"
+    __table_args__ = (
+        Index("ix_legal_match_rows_org_batch", "organisation_id", "batch", "row"),
+        Index("ix_legal_match_rows_org_outcome", "organisation_id", "outcome", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    batch: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(300), default="")
+    row: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[str] = mapped_column(Text, default="{}")
+    account: Mapped[str] = mapped_column(String(64), default="")
+    full_name: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    amount_claimed: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    case_number: Mapped[str] = mapped_column(String(100), default="")
+    court: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    candidates: Mapped[str] = mapped_column(Text, default="[]")
+    discrepancies: Mapped[str] = mapped_column(Text, default="[]")
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id", ondelete="SET NULL"))
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("legal_cases.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -6,7 +6,7 @@ import argparse
 import mimetypes
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,8 @@ from dialer.errors import UpravDolgError
 from dialer.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
@@ -64,6 +66,15 @@ def add_legal_parsers(sub: SubParsers) -> None:
     attach.add_argument("--title", default="")
     listing = a.add_parser("list", help="the cases, newest stage first")
     listing.add_argument("--stage", action="append", default=[])
+    imported = a.add_parser("import", help="match a court's or bailiff's registry (CSV/XLSX) to the debtors")
+    imported.add_argument("file", type=Path)
+    imported.add_argument("--encoding", help="the CSV's encoding (default: detected)")
+    a.add_parser("review", help="the registry rows waiting for a lawyer's decision, with candidates")
+    decide = a.add_parser("decide", help="decide a registry row: a debtor's account, or «нет в базе»")
+    decide.add_argument("row", type=int)
+    chosen = decide.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--account", help="the debtor the row is about")
+    chosen.add_argument("--none", action="store_true", help="the debtor is not in our list")
 
 
 def cmd_legal(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,6 +136,8 @@ def cmd_legal(args: argparse.Namespace, settings: Settings) -> int:
                 f"document #{document.id} ({document.filename}, {len(content)} bytes) "
                 f"kept with case #{args.case}"
             )
+        elif args.action in {"import", "review", "decide"}:
+            _registry_action(args, session, org, today=today, now=now)
         else:
             for row in list_cases(session, org, stages=[Stage(s) for s in args.stage]):
                 claimed = f"{row.amount_claimed}" if row.amount_claimed is not None else "-"
@@ -133,6 +146,64 @@ def cmd_legal(args: argparse.Namespace, settings: Settings) -> int:
                     f"{row.case_number or '-'}  claimed {claimed}  debt {row.debt}  {row.full_name}"
                 )
     return 0
+
+
+def _registry_action(
+    args: argparse.Namespace, session: Session, org: int, *, today: date, now: datetime
+) -> None:
+    """`legal import`, `legal review`, `legal decide` (debtors/legal_import.py)."""
+    from debtors.legal_import import decide_row, import_court_registry, pending_rows
+    from debtors.legal_matching import MatchRules
+
+    if args.action == "import":
+        summary = import_court_registry(
+            session,
+            org,
+            args.file,
+            rules=MatchRules(),
+            actor="cli",
+            now=now,
+            opened_on=today,
+            encoding=args.encoding,
+        )
+        _out(
+            f"{summary.source}: {summary.rows} rows: {summary.exact} exact account, {summary.matched} "
+            f"matched, {summary.ambiguous} ambiguous, {summary.unmatched} unmatched, {summary.bad} bad; "
+            f"cases opened {summary.cases_opened}, updated {summary.cases_updated}"
+        )
+        for error in summary.errors:
+            _out(f"  row {error.row} {error.field} {error.value!r}: {error.message}")
+        if summary.ambiguous or summary.unmatched:
+            _out("  see `upravdolg legal review`")
+    elif args.action == "review":
+        rows = pending_rows(session, org)
+        for row in rows:
+            claimed = f"{row.amount_claimed}" if row.amount_claimed is not None else "-"
+            _out(
+                f"#{row.id}  {row.source}:{row.row}  {row.outcome}  {row.full_name or '-'}  "
+                f"{row.address or '-'}  ЛС {row.account or '-'}  claimed {claimed}  "
+                f"{row.case_number or '-'}  {row.court or '-'}"
+            )
+            for note in row.discrepancies:
+                _out(f"    ! {note}")
+            for candidate in row.candidates:
+                _out(
+                    f"    {candidate['score']:.2f}  {candidate['account']}  {candidate['full_name']}  "
+                    f"{candidate['address']}"
+                )
+                for note in candidate.get("notes", []):
+                    _out(f"          - {note}")
+        _out(f"{len(rows)} rows wait for a decision")
+    else:
+        decided = decide_row(
+            session, org, args.row, None if args.none else args.account, actor="cli", now=now,
+            opened_on=today,
+        )  # fmt: skip
+        if decided.debtor_id is None:
+            _out(f"row #{decided.id}: нет в базе")
+        else:
+            case = f", case #{decided.case_id}" if decided.case_id is not None else ""
+            _out(f"row #{decided.id}: debtor {args.account}{case}")
 
 
 LEGAL_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {"legal": cmd_legal}
