@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dialer.cli_claims import CLAIM_COMMANDS, add_claim_parsers
 from dialer.cli_field import FIELD_COMMANDS, add_field_parsers
 from dialer.cli_legal import LEGAL_COMMANDS, add_legal_parsers
 from dialer.cli_reports import REPORT_COMMANDS, add_report_parsers
@@ -324,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_field_parsers(sub)
     add_report_parsers(sub)
     add_legal_parsers(sub)
+    add_claim_parsers(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -967,6 +969,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     **FIELD_COMMANDS,
     **REPORT_COMMANDS,
     **LEGAL_COMMANDS,
+    **CLAIM_COMMANDS,
 }
 
 
