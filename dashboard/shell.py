@@ -10,7 +10,15 @@ import streamlit as st
 
 from access.accounts import UserInfo
 from access.rules import ROLE_LABELS, Permission
-from dashboard import calling_page, crews_page, debtors_page, notices_page, statistics_page, users_page
+from dashboard import (
+    calling_page,
+    crews_page,
+    debtors_page,
+    notices_page,
+    reports_page,
+    statistics_page,
+    users_page,
+)
 from dashboard.context import DashboardContext, get_context
 from dashboard.login import current_user, log_out
 from dialer.errors import UpravDolgError
@@ -29,6 +37,7 @@ PAGES = {
     "statistics": PageSpec("Статистика", statistics_page.render, Permission.VIEW),
     "notices": PageSpec("Уведомления", notices_page.render, Permission.VIEW),
     "crews": PageSpec("Монтажные работы", crews_page.render, Permission.VIEW),
+    "reports": PageSpec("Отчёты", reports_page.render, Permission.VIEW),
     "users": PageSpec("Пользователи", users_page.render, Permission.ADMIN_USERS),
 }
 

@@ -25,7 +25,7 @@ def _out(text: str) -> None:
 def add_report_parsers(sub: SubParsers) -> None:
     p = sub.add_parser(
         "report",
-        help="a report (notices, plugs, calls, …) for a period as PDF, XLSX or CSV",
+        help="a report (notices, plugs, calls, debt, payments, contact) for a period as PDF, XLSX or CSV",
         description="Build a report for whole local days of the organisation, FROM and TO included. "
         "`upravdolg report --list` names the reports (docs/reports.md).",
     )
@@ -40,6 +40,13 @@ def add_report_parsers(sub: SubParsers) -> None:
         default="0",
         metavar="RUBLES",
         help="calls: the cost of one dialled attempt, e.g. 1.20 (default 0)",
+    )
+    p.add_argument(
+        "--within-days",
+        type=int,
+        metavar="N",
+        help="contact: a payment within N days after the contact counts "
+        "(default: scheduler.contact_effect_days)",
     )
     p.add_argument("--format", choices=("pdf", "xlsx", "csv"), help="default: from the --out suffix")
     p.add_argument("--out", type=Path, help="the file to write")
@@ -80,6 +87,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     date_from, date_to = _date("--from", args.date_from), _date("--to", args.date_to)
     if date_to < date_from:
         raise UpravDolgError(f"--to {date_to:%Y-%m-%d} is before --from {date_from:%Y-%m-%d}")
+    within_days = settings.scheduler.contact_effect_days if args.within_days is None else args.within_days
+    if within_days < 0:
+        raise UpravDolgError(f"--within-days {within_days}: expected 0 or more days")
     if args.out is None:
         raise UpravDolgError("--out is required", hint="the file to write, e.g. report.pdf")
     out: Path = args.out
@@ -94,6 +104,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         districts=tuple(args.district),
         campaign=args.campaign,
         price_per_attempt=_price(args.price_per_attempt),
+        within_days=within_days,
     )
     with open_storage(settings) as storage, storage.sessions() as session:
         report = build_report(session, storage.organisation_id, args.name, params)

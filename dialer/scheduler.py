@@ -1,10 +1,11 @@
-"""Scheduled jobs (APScheduler 3.x): the daily status check, the daily generation of paper notices and the
-statistics refresh. `upravdolg scheduler run` hosts them."""
+"""Scheduled jobs (APScheduler 3.x): the daily status check, the daily generation of paper notices, the
+monthly reports and the statistics refresh. `upravdolg scheduler run` hosts them."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -15,6 +16,7 @@ from debtors.notices import GenerateReport, generate_notices
 from debtors.statistics import StoredStatistics, refresh_statistics
 from debtors.status_service import StatusUpdate, check_statuses
 from dialer.bootstrap import Storage, notice_rules, status_rules, utc_now
+from dialer.report_schedule import add_report_job
 from dialer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,8 @@ def add_jobs(scheduler: BaseScheduler, settings: Settings, storage: Storage) -> 
             coalesce=True,
             misfire_grace_time=6 * 3600,
         )
+    if settings.scheduler.reports_folder:
+        add_report_job(scheduler, settings, storage, Path(settings.scheduler.reports_folder))
     scheduler.add_job(
         run_statistics_refresh,
         IntervalTrigger(minutes=settings.scheduler.statistics_every_minutes),

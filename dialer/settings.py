@@ -111,6 +111,9 @@ class SchedulerSettings(_Section):
     status_check_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # The notices the rules call for are generated daily at this local time ("" = only on request).
     notices_at: str = Field(default="06:30", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$")
+    # Every report of the previous month is written here (PDF and XLSX, one folder per month) on the
+    # 1st at 07:00 local time ("" = no monthly run).
+    reports_folder: str = "reports"
     # The «Статистика» figures are recomputed this often (and after every import).
     statistics_every_minutes: int = Field(default=60, ge=1, le=24 * 60)
     # The effect of contact: a payment within this many days after the contact counts.

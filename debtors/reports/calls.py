@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from db.models import CallAttempt, Campaign, Debtor
 from debtors.reports.model import Cell, Column, ColumnKind, Report, ReportError, ReportParams, Section
-from debtors.reports.scope import debtor_filter, organisation_name
+from debtors.reports.scope import debtor_filter, make_report
 
 NAME = "calls"
 TITLE = "Отчёт по обзвону"
@@ -144,14 +144,12 @@ def build(session: Session, organisation_id: int, params: ReportParams) -> Repor
     )
     extra = [f"кампания: {params.campaign}" if params.campaign else "все кампании"]
     extra.append(f"цена попытки: {price:.2f}".replace(".", ",") + " руб.")
-    return Report(
+    return make_report(
+        session,
+        organisation_id,
+        params,
         name=NAME,
         title=TITLE,
-        organisation=organisation_name(session, organisation_id),
-        period_from=params.date_from,
-        period_to=params.date_to,
-        generated_at=params.generated_at,
-        timezone=params.timezone,
-        filters=params.filters_text(*extra),
         sections=(days, per_campaign, outcomes),
+        filters=tuple(extra),
     )

@@ -95,6 +95,7 @@ class ReportParams:
     districts: tuple[str, ...] = ()
     campaign: str | None = None  # calls: one campaign by name
     price_per_attempt: Decimal = Decimal("0.00")  # calls: the cost of one dialled attempt, rubles
+    within_days: int = 14  # contact: a payment this many days after the contact counts
 
     def __post_init__(self) -> None:
         if self.date_to < self.date_from:
@@ -103,6 +104,8 @@ class ReportParams:
             )
         if self.price_per_attempt < 0:
             raise ValueError("the price per attempt cannot be negative")
+        if self.within_days < 0:
+            raise ValueError("the number of days after a contact cannot be negative")
         ZoneInfo(self.timezone)  # an unknown zone fails here, not halfway through a report
 
     def bounds(self) -> tuple[datetime, datetime]:

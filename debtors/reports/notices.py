@@ -23,7 +23,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from db.models import Courier, Debtor, Notice, NoticeDelivery
 from debtors.field_rules import METHOD_LABELS, NOTICE_KIND_LABELS, DeliveryMethod, NoticeKind
 from debtors.reports.model import Cell, Column, ColumnKind, Report, ReportParams, Section
-from debtors.reports.scope import debtor_filter, organisation_name, totals_label
+from debtors.reports.scope import debtor_filter, make_report, totals_label
 
 NAME = "notices"
 TITLE = "Отчёт по уведомлениям"
@@ -203,14 +203,11 @@ def build(session: Session, organisation_id: int, params: ReportParams) -> Repor
             ]
         ],
     )
-    return Report(
+    return make_report(
+        session,
+        organisation_id,
+        params,
         name=NAME,
         title=TITLE,
-        organisation=organisation_name(session, organisation_id),
-        period_from=params.date_from,
-        period_to=params.date_to,
-        generated_at=params.generated_at,
-        timezone=params.timezone,
-        filters=params.filters_text(),
         sections=(by_kind, by_method, by_courier, undelivered_list),
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from debtors.reports import calls, notices, plugs
+from debtors.reports import calls, contact, debt, notices, payments, plugs
 from debtors.reports.model import Report, ReportError, ReportParams
 
 Builder = Callable[[Session, int, ReportParams], Report]
@@ -28,6 +28,9 @@ REPORTS: dict[str, ReportDefinition] = {
         ReportDefinition(notices.NAME, notices.TITLE, notices.build),
         ReportDefinition(plugs.NAME, plugs.TITLE, plugs.build),
         ReportDefinition(calls.NAME, calls.TITLE, calls.build),
+        ReportDefinition(debt.NAME, debt.TITLE, debt.build),
+        ReportDefinition(payments.NAME, payments.TITLE, payments.build),
+        ReportDefinition(contact.NAME, contact.TITLE, contact.build),
     )
 }
 

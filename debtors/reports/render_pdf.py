@@ -154,6 +154,9 @@ def _fitted(widths: Sequence[float], columns: Sequence[Column], page: float) -> 
             fitted[i] -= (total - page) * widths[i] / text_total
     elif total != page:
         fitted = [w * page / total for w in widths]
+    # The shares above may add up to a hair over the page (float rounding), which fpdf2 refuses as a
+    # table wider than the page: the last column takes exactly what is left.
+    fitted[-1] = page - sum(fitted[:-1])
     return fitted
 
 

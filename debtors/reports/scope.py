@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from db.models import Debtor, Organisation
-from debtors.reports.model import ReportError, ReportParams
+from debtors.reports.model import Report, ReportError, ReportParams, Section
 
 
 def organisation_name(session: Session, organisation_id: int) -> str:
@@ -23,3 +23,27 @@ def debtor_filter(params: ReportParams) -> list[ColumnElement[bool]]:
 
 def totals_label(count: int) -> str:
     return f"Итого: {count}"
+
+
+def make_report(
+    session: Session,
+    organisation_id: int,
+    params: ReportParams,
+    *,
+    name: str,
+    title: str,
+    sections: tuple[Section, ...],
+    filters: tuple[str, ...] = (),
+) -> Report:
+    """A builder's sections as a report with the common header: organisation, period, generation time."""
+    return Report(
+        name=name,
+        title=title,
+        organisation=organisation_name(session, organisation_id),
+        period_from=params.date_from,
+        period_to=params.date_to,
+        generated_at=params.generated_at,
+        timezone=params.timezone,
+        filters=params.filters_text(*filters),
+        sections=sections,
+    )

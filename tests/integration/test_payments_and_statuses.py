@@ -26,6 +26,7 @@ from debtors.status_service import check_statuses
 from debtors.statuses import StatusRules
 from dialer.bootstrap import Storage
 from dialer.cli import main
+from dialer.report_schedule import REPORTS_JOB
 from dialer.scheduler import NOTICES_JOB, STATUS_CHECK_JOB, add_jobs, run_notice_generation, run_status_check
 from dialer.settings import NoticeSettings, SchedulerSettings, Settings
 from tests.fixtures.registry_files import write_csv
@@ -345,6 +346,12 @@ def test_the_daily_check_is_scheduled(registry: Storage, settings: Settings) -> 
     quiet = BackgroundScheduler()
     add_jobs(quiet, settings.model_copy(update={"scheduler": SchedulerSettings(notices_at="")}), registry)
     assert quiet.get_job(NOTICES_JOB) is None and quiet.get_job(STATUS_CHECK_JOB) is not None
+    monthly = scheduler.get_job(REPORTS_JOB)
+    assert monthly is not None and monthly.args[2] == Path("reports") and "day='1'" in str(monthly.trigger)
+    assert quiet.get_job(REPORTS_JOB) is not None
+    none = BackgroundScheduler()
+    add_jobs(none, settings.model_copy(update={"scheduler": SchedulerSettings(reports_folder="")}), registry)
+    assert none.get_job(REPORTS_JOB) is None
 
 
 def test_do_not_call_marks_show_on_the_card(registry: Storage) -> None:

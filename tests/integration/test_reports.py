@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -21,13 +22,16 @@ from debtors.crew_jobs import add_crew, on_paid_off, plan_install, report_job
 from debtors.field_reports import DeliveryReport
 from debtors.field_rules import DeliveryMethod, JobKind, JobStatus, NoticeRules, RestrictionRules
 from debtors.notices import assign_notices, generate_notices, record_delivery
+from debtors.payments_import import import_payments
 from debtors.registry_import import import_debtors
 from debtors.reports.model import Report, ReportError, ReportParams, Section
 from debtors.reports.outlets import render
-from debtors.reports.registry import build_report, report_names
+from debtors.reports.registry import REPORTS, build_report, report_names
 from dialer.bootstrap import Storage
 from dialer.cli import main
+from dialer.report_schedule import REPORTS_JOB, add_report_job, previous_month, run_monthly_reports
 from dialer.settings import Settings
+from tests.fixtures.registry_files import write_csv
 
 SAMPLE = Path(__file__).resolve().parents[2] / "debtors/samples/debtors_2026-11.csv"
 TZ = "Europe/Moscow"
@@ -36,6 +40,7 @@ NOW = datetime(2026, 12, 5, 7, 15, tzinfo=UTC)  # 10:15 in Moscow
 NOTICES = NoticeRules(primary_min_months=3, primary_min_debt=Decimal("5000"), secondary_after_days=14)
 ONE_WARNING = RestrictionRules(min_debt=Decimal("5000"), min_notices_delivered=1, days_after_delivery=20)
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+REPORT_TITLES = {name: d.title for name, d in REPORTS.items()}
 DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
 
 
@@ -383,7 +388,7 @@ def test_a_long_pdf_repeats_the_header_on_every_page(data: Storage) -> None:
 
 
 def test_report_names() -> None:
-    assert report_names() == ["calls", "notices", "plugs"]
+    assert report_names() == ["calls", "contact", "debt", "notices", "payments", "plugs"]
 
 
 def test_report_command(
@@ -391,7 +396,7 @@ def test_report_command(
 ) -> None:
     base = ["--database-url", settings.database.url, "--set", "log.level=ERROR"]
     assert main([*base, "report", "--list"]) == 0
-    assert capsys.readouterr().out.split() == ["calls", "notices", "plugs"]
+    assert capsys.readouterr().out.split() == ["calls", "contact", "debt", "notices", "payments", "plugs"]
     out = tmp_path / "notices.xlsx"
     assert (
         main([*base, "report", "notices", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)])
@@ -454,3 +459,220 @@ def test_report_command(
     (tmp_path / "locked" / "r.pdf").mkdir()  # a folder where the file should go: cannot be written
     assert main([*base, "report", "calls", *period, "--out", str(tmp_path / "locked" / "r.pdf")]) == 1
     assert "cannot write the report" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- debt, payments and contact effect
+
+LIST_HEADERS = ["Л/С", "Ф.И.О.", "Район", "Улица", "Дом", "Корпус", "Квартира", "Сумма долга, руб."]
+PAYMENT_HEADERS = ["Лицевой счёт", "Дата оплаты", "Сумма платежа", "Номер документа"]
+ADDRESSES = {  # account: district, street, house, корпус
+    "1": ("Ленинский", "ул. Ленина", "12", ""),
+    "2": ("Ленинский", "ул. Ленина", "12", ""),
+    "3": ("Ленинский", "ул. Ленина", "14", ""),
+    "4": ("Кировский", "пр. Мира", "7", "2"),
+    "5": ("Кировский", "пр. Мира", "7", "2"),
+}
+LISTS = {  # as of: account -> debt
+    date(2026, 10, 1): {"1": "1000", "2": "2000", "3": "500", "4": "3000", "5": "0"},
+    date(2026, 11, 1): {"1": "1500", "2": "2000", "3": "0", "4": "3000", "5": "400"},
+    date(2026, 11, 20): {"1": "1500", "2": "1000", "3": "0", "4": "3500", "5": "400"},
+}
+
+
+def pay(storage: Storage, path: Path, lines: list[list[str]]) -> None:
+    report = import_payments(
+        storage.sessions, storage.organisation_id, write_csv(path, [PAYMENT_HEADERS, *lines]), now=NOW
+    )
+    assert report.imported == len(lines)
+
+
+@pytest.fixture
+def lists(storage: Storage, tmp_path: Path) -> Storage:
+    """Three billing-centre lists of five accounts in two districts, then payments of October-December."""
+    for as_of, debts in LISTS.items():
+        rows = [
+            [account, f"Жилец {account}", *ADDRESSES[account][:3], ADDRESSES[account][3], account, debt]
+            for account, debt in debts.items()
+        ]
+        path = write_csv(tmp_path / f"list-{as_of}.csv", [LIST_HEADERS, *rows])
+        report = import_debtors(storage.sessions, storage.organisation_id, path, now=T0, as_of=as_of)
+        assert report.rejected == 0
+    pay(
+        storage,
+        tmp_path / "payments.csv",
+        [
+            ["1", "30.10.2026", "100", "P-1"],
+            ["2", "02.11.2026", "500", "P-2"],
+            ["2", "05.11.2026", "500", "P-3"],
+            ["4", "12.11.2026", "1000", "P-4"],
+            ["1", "30.11.2026", "200", "P-5"],
+            ["5", "03.12.2026", "400", "P-6"],
+        ],
+    )
+    return storage
+
+
+def test_debt_report(lists: Storage) -> None:
+    report = build(lists, "debt", params(NOVEMBER))
+    assert report.title == "Задолженность по домам и районам"
+    districts = section(report, "По районам")
+    assert districts.note == "Выгрузка на 20.11.2026; сравнение с выгрузкой на 01.11.2026."
+    assert table(districts) == [
+        ["Кировский", 2, Decimal("3900.00"), Decimal("500.00")],
+        ["Ленинский", 2, Decimal("2500.00"), Decimal("-1000.00")],
+        ["Итого", 4, Decimal("6400.00"), Decimal("-500.00")],
+    ]
+    assert table(section(report, "По домам")) == [
+        ["Кировский", "пр. Мира, д. 7, корп. 2", 2, Decimal("3900.00"), Decimal("500.00")],
+        ["Ленинский", "ул. Ленина, д. 12", 2, Decimal("2500.00"), Decimal("-1000.00")],
+        ["Итого", None, 4, Decimal("6400.00"), Decimal("-500.00")],
+    ]
+    # as of 31 October: the first list, nothing to compare with; a building that owed then is listed
+    october = build(lists, "debt", params((date(2026, 10, 1), date(2026, 10, 31))))
+    assert section(october, "По районам").note == "Выгрузка на 01.10.2026; прошлой выгрузки нет."
+    assert table(section(october, "По домам")) == [
+        ["Кировский", "пр. Мира, д. 7, корп. 2", 1, Decimal("3000.00"), None],  # a tie: by address
+        ["Ленинский", "ул. Ленина, д. 12", 2, Decimal("3000.00"), None],
+        ["Ленинский", "ул. Ленина, д. 14", 1, Decimal("500.00"), None],
+        ["Итого", None, 4, Decimal("6500.00"), None],
+    ]
+    # a one-day period on the last list compares with the list before it; a district filter
+    lenin = build(lists, "debt", params((date(2026, 11, 25), date(2026, 11, 25)), districts=("Ленинский",)))
+    assert table(section(lenin, "По районам")) == [
+        ["Ленинский", 2, Decimal("2500.00"), Decimal("-1000.00")],
+        ["Итого", 2, Decimal("2500.00"), Decimal("-1000.00")],
+    ]
+    empty = build(lists, "debt", params((date(2026, 9, 1), date(2026, 9, 30))))
+    assert table(section(empty, "По районам")) == [["Итого", 0, Decimal("0.00"), None]]
+
+
+def test_payments_report(lists: Storage) -> None:
+    report = build(lists, "payments", params(NOVEMBER))
+    assert report.title == "Динамика оплат"
+    snapshots = section(report, "Долг по выгрузкам")
+    assert snapshots.note == "Прошлая выгрузка до периода: 01.10.2026."
+    assert table(snapshots) == [
+        [date(2026, 11, 1), 4, Decimal("6900.00"), Decimal("400.00")],
+        [date(2026, 11, 20), 4, Decimal("6400.00"), Decimal("-500.00")],
+        ["Изменение за период", None, None, Decimal("-100.00")],
+    ]
+    zero = [0, 0, Decimal("0.00")]
+    assert table(section(report, "Оплаты по неделям")) == [
+        [date(2026, 10, 26), *zero],  # 30 October is outside the period
+        [date(2026, 11, 2), 2, 1, Decimal("1000.00")],
+        [date(2026, 11, 9), 1, 1, Decimal("1000.00")],
+        [date(2026, 11, 16), *zero],
+        [date(2026, 11, 23), *zero],
+        [date(2026, 11, 30), 1, 1, Decimal("200.00")],
+        ["Итого", 4, 3, Decimal("2200.00")],
+    ]
+    assert table(section(report, "Оплаты по месяцам")) == [
+        ["ноябрь 2026", 4, 3, Decimal("2200.00")],
+        ["Итого", 4, 3, Decimal("2200.00")],
+    ]
+    autumn = build(
+        lists, "payments", params((date(2026, 10, 1), date(2026, 12, 31)), districts=("Кировский",))
+    )
+    assert table(section(autumn, "Долг по выгрузкам")) == [
+        [date(2026, 10, 1), 1, Decimal("3000.00"), None],
+        [date(2026, 11, 1), 2, Decimal("3400.00"), Decimal("400.00")],
+        [date(2026, 11, 20), 2, Decimal("3900.00"), Decimal("500.00")],
+        ["Изменение за период", None, None, Decimal("900.00")],
+    ]
+    assert table(section(autumn, "Оплаты по месяцам")) == [
+        ["октябрь 2026", *zero],
+        ["ноябрь 2026", 1, 1, Decimal("1000.00")],
+        ["декабрь 2026", 1, 1, Decimal("400.00")],
+        ["Итого", 2, 2, Decimal("1400.00")],
+    ]
+    book = load_workbook(io.BytesIO(render(report, "xlsx")))
+    assert book.sheetnames == ["Долг по выгрузкам", "Оплаты по неделям", "Оплаты по месяцам"]
+
+
+def test_contact_report(data: Storage, tmp_path: Path) -> None:
+    # November's contacts (the data fixture): calls heard to the end — 100001 on 10.11 (100007's is on
+    # 1 December, local time); notices delivered — 100001 on 3.11, 100002 on 5.11, 100004 on 10.11;
+    # plugs — 100001 on 24.11, 100002 on 26.11. The other seven accounts had none.
+    pay(
+        data,
+        tmp_path / "payments.csv",
+        [
+            ["100001", "20.11.2026", "1000", "C-1"],  # 10 days after the call; 17 after the notice
+            ["100002", "19.11.2026", "500", "C-2"],  # the 14th day after the notice: inside
+            ["100002", "01.12.2026", "700", "C-3"],  # 5 days after the plug
+            ["100004", "25.11.2026", "300", "C-4"],  # 15 days after the notice: outside
+            ["100005", "10.11.2026", "2000", "C-5"],  # no contact: within 14 days of 1 November
+            ["100006", "16.11.2026", "100", "C-6"],  # no contact: the 15th day
+        ],
+    )
+    report = build(data, "contact", params(NOVEMBER))
+    assert report.title == "Эффект контакта" and report.filters == "все районы; срок оплаты: 14 дн."
+    effect = section(report, "Оплаты после контакта")
+    assert effect.columns[2].title == "Оплатили в течение 14 дн."
+    assert table(effect) == [
+        ["Звонок прослушан до конца", 1, 1, 1.0, Decimal("1000.00")],
+        ["Уведомление вручено", 3, 1, pytest.approx(1 / 3), Decimal("500.00")],
+        ["Установлена заглушка", 2, 1, 0.5, Decimal("700.00")],
+        ["Любой контакт", 3, 1, pytest.approx(1 / 3), Decimal("500.00")],
+        ["Без контакта в периоде", 7, 1, pytest.approx(1 / 7), Decimal("2000.00")],
+        ["Итого", 10, 2, 0.2, Decimal("2500.00")],
+    ]
+    longer = section(build(data, "contact", params(NOVEMBER, within_days=30)), "Оплаты после контакта")
+    assert table(longer)[1] == ["Уведомление вручено", 3, 3, 1.0, Decimal("2500.00")]
+    assert table(longer)[4] == ["Без контакта в периоде", 7, 2, pytest.approx(2 / 7), Decimal("2100.00")]
+    kirov = build(data, "contact", params(NOVEMBER, districts=("Кировский",)))
+    assert table(section(kirov, "Оплаты после контакта"))[3:] == [
+        ["Любой контакт", 1, 0, 0.0, Decimal("0.00")],
+        ["Без контакта в периоде", 2, 0, 0.0, Decimal("0.00")],
+        ["Итого", 3, 0, 0.0, Decimal("0.00")],
+    ]
+    text, _ = pdf_text(render(report, "pdf"))
+    assert "Любой контакт" in text and "33,3 %" in text
+
+
+def test_report_command_within_days(
+    data: Storage, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--database-url", settings.database.url, "--set", "log.level=ERROR"]
+    period = ["--from", "2026-11-01", "--to", "2026-11-30"]
+    out = tmp_path / "contact.csv"
+    assert main([*base, "report", "contact", *period, "--within-days", "30", "--out", str(out)]) == 0
+    assert "Оплатили в течение 30 дн." in out.read_text(encoding="utf-8-sig")
+    assert main([*base, "report", "contact", *period, "--out", str(out)]) == 0
+    assert "Оплатили в течение 14 дн." in out.read_text(encoding="utf-8-sig")
+    capsys.readouterr()
+    assert main([*base, "report", "contact", *period, "--within-days", "-1", "--out", str(out)]) == 1
+    assert "--within-days -1" in capsys.readouterr().err
+
+
+def test_monthly_run_writes_every_report(data: Storage, settings: Settings, tmp_path: Path) -> None:
+    assert previous_month(date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
+    folder = tmp_path / "reports"
+    # 1 December 00:30 in Moscow is still 30 November in UTC: the month before is November all the same
+    written = run_monthly_reports(settings, data, folder, now=datetime(2026, 11, 30, 21, 30, tzinfo=UTC))
+    month = folder / "2026-11"
+    assert {p.parent for p in written} == {month}
+    assert sorted(p.name for p in month.iterdir()) == sorted(p.name for p in written)
+    for name in report_names():
+        book = load_workbook(month / f"{name}.xlsx")
+        assert book.worksheets[0]["A1"].value == REPORT_TITLES[name]
+    calls = load_workbook(month / "calls.xlsx")["По дням"]
+    assert calls["A3"].value == "Период" and calls["B3"].value == "01.11.2026 – 30.11.2026"
+    pdfs = [p for p in written if p.suffix == ".pdf"]
+    assert {p.name for p in pdfs} == {f"{n}.pdf" for n in report_names()}
+    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    debt = PdfReader(month / "debt.pdf")
+    text = "".join(page.extract_text() for page in debt.pages)
+    assert "По районам" in text and "По домам" in text and "стр. 1 из" in text
+
+    scheduler = BackgroundScheduler()
+    add_report_job(scheduler, settings, data, folder)
+    job = scheduler.get_job(REPORTS_JOB)
+    assert job is not None and job.args == (settings, data, folder)
+    trigger = str(job.trigger)
+    assert "day='1'" in trigger and "hour='7'" in trigger and "minute='0'" in trigger
+    assert str(job.trigger.timezone) == "Europe/Moscow"
+    other = BackgroundScheduler()
+    add_report_job(other, settings, data, folder, day=2, at="06:45")
+    assert "day='2'" in str(other.get_job(REPORTS_JOB).trigger)
+    assert "hour='6'" in str(other.get_job(REPORTS_JOB).trigger)
