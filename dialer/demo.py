@@ -53,6 +53,7 @@ from dialer.bootstrap import (
 from dialer.campaign_spec import parse_spec
 from dialer.campaigns import apply_spec, campaign_status, format_status, set_state
 from dialer.probe import mask_number
+from dialer.report_schedule import write_reports
 from dialer.scheduler import run_statistics_refresh
 from dialer.service_loop import run_service
 from dialer.settings import DatabaseSettings, Settings
@@ -133,6 +134,7 @@ def _run_demo(settings: Settings, storage: Storage, out: TextIO) -> int:
     )
     run_statistics_refresh(settings, storage)  # the dashboard's «Статистика» shows the demo's figures
     _field_demo(settings, storage, out)
+    _reports_demo(settings, storage, out)
     _start_api(settings, out)
     _dashboard_reminder(settings, out)
     finished = all(r["outcome"] not in {"-", "lost"} for r in rows)
@@ -347,3 +349,13 @@ def _field_demo(settings: Settings, storage: Storage, out: TextIO) -> None:
         f"  courier's link (a phone page; the API started below serves it): "
         f"{courier_link(api_base_url(settings), token)}\n"
     )
+
+
+def _reports_demo(settings: Settings, storage: Storage, out: TextIO) -> None:
+    """One report of each kind for this month so far, PDF and XLSX (dialer/report_schedule.py)."""
+    now = utc_now()
+    today = now.astimezone(ZoneInfo(settings.organisation.timezone)).date()
+    folder = demo_database(settings).parent / "reports"
+    written = write_reports(settings, storage, folder, today.replace(day=1), today, moment=now)
+    names = sorted({p.stem for p in written})
+    out.write(f"\nReports ({', '.join(names)}) for {today:%m.%Y}, PDF and XLSX: {folder}\n")

@@ -40,8 +40,16 @@ def run_monthly_reports(
     that cannot be rendered or written is logged and skipped: the others are still written; a report that
     cannot be built (the database is down) stops the run."""
     moment = now or utc_now()
+    date_from, date_to = previous_month(moment.astimezone(ZoneInfo(settings.organisation.timezone)).date())
+    return write_reports(settings, storage, folder / f"{date_from:%Y-%m}", date_from, date_to, moment=moment)
+
+
+def write_reports(
+    settings: Settings, storage: Storage, target: Path, date_from: date, date_to: date, *, moment: datetime
+) -> list[Path]:
+    """Every report for ``date_from``..``date_to`` in every format into ``target`` (see
+    :func:`run_monthly_reports`; the demo writes the current month's this way)."""
     zone = settings.organisation.timezone
-    date_from, date_to = previous_month(moment.astimezone(ZoneInfo(zone)).date())
     params = ReportParams(
         date_from=date_from,
         date_to=date_to,
@@ -49,7 +57,6 @@ def run_monthly_reports(
         generated_at=moment,
         within_days=settings.scheduler.contact_effect_days,
     )
-    target = folder / f"{date_from:%Y-%m}"
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in report_names():
