@@ -14,6 +14,7 @@ from dashboard import (
     calling_page,
     crews_page,
     debtors_page,
+    legal_page,
     notices_page,
     reports_page,
     statistics_page,
@@ -38,6 +39,7 @@ PAGES = {
     "notices": PageSpec("Уведомления", notices_page.render, Permission.VIEW),
     "crews": PageSpec("Монтажные работы", crews_page.render, Permission.VIEW),
     "reports": PageSpec("Отчёты", reports_page.render, Permission.VIEW),
+    "legal": PageSpec("Юрист", legal_page.render, Permission.VIEW),
     "users": PageSpec("Пользователи", users_page.render, Permission.ADMIN_USERS),
 }
 

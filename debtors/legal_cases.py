@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Debtor, LegalCase, LegalDocument, LegalStageChange
@@ -206,3 +206,105 @@ def case_measures(session: Session, debtor_ids: Sequence[int]) -> dict[int, list
             f"суд: {label}" + (f" № {number}" if number else "") + f" с {stage_on:%d.%m.%Y}"
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class StageEntry:
+    previous_stage: str
+    stage: str
+    stage_on: date
+    note: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEntry:
+    id: int
+    title: str
+    filename: str
+    media_type: str
+    size: int
+    actor: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    """One case as the lawyer's page shows it: the case, its debtor, every stage and its documents."""
+
+    id: int
+    account: str
+    full_name: str
+    address: str
+    debt: Decimal
+    stage: str
+    stage_on: date
+    opened_on: date
+    court: str
+    case_number: str
+    amount_claimed: Decimal | None
+    penalty_claimed: Decimal | None
+    note: str
+    history: list[StageEntry]
+    documents: list[DocumentEntry]
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage != Stage.CLOSED.value
+
+
+def case_detail(session: Session, organisation_id: int, case_id: int) -> CaseDetail:
+    case = case_of(session, organisation_id, case_id)
+    debtor = session.get(Debtor, case.debtor_id)
+    assert debtor is not None  # the foreign key cascades
+    history = [
+        StageEntry(h.previous_stage, h.stage, h.stage_on, h.note, h.actor, h.at)
+        for h in session.scalars(
+            select(LegalStageChange)
+            .where(LegalStageChange.case_id == case.id)
+            .order_by(LegalStageChange.at, LegalStageChange.id)
+        )
+    ]
+    documents = [
+        DocumentEntry(doc_id, title, filename, media_type, size or 0, actor, created_at)
+        for doc_id, title, filename, media_type, size, actor, created_at in session.execute(
+            select(
+                LegalDocument.id,
+                LegalDocument.title,
+                LegalDocument.filename,
+                LegalDocument.media_type,
+                func.length(LegalDocument.content),
+                LegalDocument.actor,
+                LegalDocument.created_at,
+            )
+            .where(LegalDocument.case_id == case.id)
+            .order_by(LegalDocument.id)
+        )
+    ]
+    return CaseDetail(
+        case.id,
+        debtor.account,
+        debtor.full_name,
+        debtor.address,
+        debtor.debt,
+        case.stage,
+        case.stage_on,
+        case.opened_on,
+        case.court,
+        case.case_number,
+        case.amount_claimed,
+        case.penalty_claimed,
+        case.note,
+        history,
+        documents,
+    )
+
+
+def document_file(session: Session, organisation_id: int, document_id: int) -> tuple[str, str, bytes]:
+    """A case document's file name, media type and content (refused for another organisation's case)."""
+    document = session.get(LegalDocument, document_id)
+    if document is None:
+        raise NotFound(f"legal document #{document_id} does not exist")
+    case_of(session, organisation_id, document.case_id)
+    return document.filename, document.media_type, document.content

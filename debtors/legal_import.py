@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -416,6 +417,23 @@ class PendingRow:
     discrepancies: list[str]
 
 
+def _listed(r: LegalMatchRow) -> PendingRow:
+    return PendingRow(
+        r.id,
+        r.source,
+        r.row,
+        r.outcome,
+        r.account,
+        r.full_name,
+        r.address,
+        r.amount_claimed,
+        r.case_number,
+        r.court,
+        json.loads(r.candidates),
+        json.loads(r.discrepancies),
+    )
+
+
 def pending_rows(session: Session, organisation_id: int, *, limit: int = 1000) -> list[PendingRow]:
     """The ambiguous and unmatched rows no lawyer decided yet, oldest first, with their candidates."""
     rows = session.scalars(
@@ -428,20 +446,41 @@ def pending_rows(session: Session, organisation_id: int, *, limit: int = 1000) -
         .order_by(LegalMatchRow.id)
         .limit(limit)
     )
-    return [
-        PendingRow(
-            r.id,
-            r.source,
-            r.row,
-            r.outcome,
-            r.account,
-            r.full_name,
-            r.address,
-            r.amount_claimed,
-            r.case_number,
-            r.court,
-            json.loads(r.candidates),
-            json.loads(r.discrepancies),
+    return [_listed(r) for r in rows]
+
+
+def flagged_rows(session: Session, organisation_id: int, *, limit: int = 500) -> list[PendingRow]:
+    """Rows linked to a debtor (matched or decided) whose discrepancies the lawyer should look at — the
+    amount claimed against the current debt, a name spelt otherwise, another case number — newest first."""
+    rows = session.scalars(
+        select(LegalMatchRow)
+        .where(
+            LegalMatchRow.organisation_id == organisation_id,
+            LegalMatchRow.debtor_id.is_not(None),
+            LegalMatchRow.discrepancies != "[]",
         )
-        for r in rows
-    ]
+        .order_by(LegalMatchRow.id.desc())
+        .limit(limit)
+    )
+    return [_listed(r) for r in rows]
+
+
+def import_uploaded_registry(
+    session: Session,
+    organisation_id: int,
+    filename: str,
+    content: bytes,
+    *,
+    rules: MatchRules,
+    actor: str,
+    now: datetime,
+    opened_on: date | None = None,
+) -> ImportSummary:
+    """:func:`import_court_registry` for a file uploaded in the dashboard: written to a private temporary
+    folder under its own name, which becomes the rows' source (the reader tells CSV from XLSX by content)."""
+    name = Path(filename).name or "registry.csv"
+    with tempfile.TemporaryDirectory(prefix="upravdolg-legal-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        return import_court_registry(session, organisation_id, path, rules=rules, actor=actor, now=now,
+                                     opened_on=opened_on)  # fmt: skip

@@ -102,9 +102,9 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_login(
 @pytest.mark.parametrize(
     ("login", "pages"),
     [
-        ("boss", ["debtors", "calling", "statistics", "notices", "crews", "reports", "users"]),
-        ("oper", ["debtors", "calling", "statistics", "notices", "crews", "reports"]),
-        ("look", ["debtors", "calling", "statistics", "notices", "crews", "reports"]),
+        ("boss", ["debtors", "calling", "statistics", "notices", "crews", "reports", "legal", "users"]),
+        ("oper", ["debtors", "calling", "statistics", "notices", "crews", "reports", "legal"]),
+        ("look", ["debtors", "calling", "statistics", "notices", "crews", "reports", "legal"]),
     ],
 )
 def test_each_role_sees_its_pages(app: AppTest, login: str, pages: list[str]) -> None:
@@ -115,6 +115,7 @@ def test_each_role_sees_its_pages(app: AppTest, login: str, pages: list[str]) ->
         "notices": "Уведомления",
         "crews": "Монтажные работы",
         "reports": "Отчёты",
+        "legal": "Юрист",
         "users": "Пользователи",
     }
     log_in(app, login)

@@ -41,6 +41,10 @@ COURT_CSV = """\
 
 @pytest.fixture
 def registry(storage: Storage) -> Storage:
+    return seed_registry(storage)
+
+
+def seed_registry(storage: Storage) -> Storage:
     """The sample debtors plus two namesakes in one building («Кузнецов И.И., ул. Ленина, 14»)."""
     import_debtors(storage.sessions, storage.organisation_id, SAMPLE, now=NOW, as_of=date(2026, 11, 1))
     with storage.sessions.begin() as session:
