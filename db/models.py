@@ -143,6 +143,9 @@ class CallAttempt(Base):
         # the calling panel's calls in flight (the finished ones are counted in campaign_hours)
         Index("ix_call_attempts_campaign_state", "campaign_id", "state"),
         Index("ix_call_attempts_state", "state"),
+        # live calls per trunk (the claim counts them) and per worker (adoption moves them)
+        Index("ix_call_attempts_trunk_state", "trunk", "state"),
+        Index("ix_call_attempts_worker_state", "worker", "state"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -167,6 +170,10 @@ class CallAttempt(Base):
         ForeignKey("campaign_debtors.id", ondelete="SET NULL")
     )
     worker: Mapped[str] = mapped_column(String(100), default="")
+    # The Asterisk server (docs/scale-out.md: [[asterisk]] name, "default" for [ami]) and the trunk (a
+    # [[trunks]] name, or the campaign's endpoint) the call went out through.
+    server: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    trunk: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # The IVR's listen report (dialer.core.listen_report): the message's segments as played (over every
     # pass), one pass's length, whether the completion segment was reached, «1» repeats, how the call ended
     # (hung_up | finished | transferred | failed) and "name=played/length" per segment.
@@ -338,6 +345,9 @@ class Campaign(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     selected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # debtors last selected
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # an engine last worked on it
+    # The earliest moment the campaign's next call may originate, shared by every worker (GCRA:
+    # dialer.core.trunk_choice); written in the claim's transaction under the campaign's row lock.
+    pace_tat: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CampaignDebtor(Base):
@@ -689,3 +699,39 @@ class LegalMatchRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     case_id: Mapped[int | None] = mapped_column(ForeignKey("legal_cases.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Trunk(Base):
+    """A trunk of the ``[[trunks]]`` settings as the workers share it (docs/scale-out.md): its limits,
+    written by every worker at start, and ``pace_tat``, the earliest moment its next call may originate."""
+
+    __tablename__ = "trunks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server: Mapped[str] = mapped_column(String(64))
+    endpoint: Mapped[str] = mapped_column(String(64))
+    max_channels: Mapped[int | None] = mapped_column(Integer)
+    calls_per_second: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    groups: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    pace_tat: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    configured_by: Mapped[str] = mapped_column(String(100), default="")
+    configured_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Worker(Base):
+    """A dialer worker (``upravdolg run``) and its lease: alive while ``heartbeat_at`` is recent.
+    ``token`` tells this run of the worker from an earlier one of the same name; ``adopted_by`` names the
+    worker that took over its live calls when its lease ran out."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    servers: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    adopted_by: Mapped[str] = mapped_column(String(100), default="")

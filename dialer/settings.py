@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from dialer.core.ivr_request import IvrOptions
 from dialer.errors import ConfigError
+from dialer.topology import DEFAULT_SERVER, AsteriskServer, Topology, TrunkConfig, build_topology
 
 ENV_PREFIX = "UPRAVDOLG_"
 DEFAULT_CONFIG_FILE = "upravdolg.toml"
@@ -143,6 +144,14 @@ class EngineSettings(_Section):
     # Prometheus /metrics of `upravdolg run` (port 0: no endpoint).
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Several workers (docs/scale-out.md): each renews its lease this often, seconds; a worker whose lease
+    # is older than worker_lease is dead and its live calls are adopted by another worker.
+    heartbeat_interval: float = Field(default=2.0, gt=0, le=60)
+    worker_lease: float = Field(default=10.0, gt=0, le=600)
+    # A trunk whose calls fail this many times in a row (Originate refused, no channel, congestion) is
+    # skipped for trunk_cool_down seconds, then one call probes it.
+    trunk_trip_after: int = Field(default=5, ge=1, le=1000)
+    trunk_cool_down: float = Field(default=30.0, gt=0, le=3600)
 
 
 class IvrSettings(_Section):
@@ -283,9 +292,20 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     legal: LegalSettings = LegalSettings()
     log: LogSettings = LogSettings()
+    # [[asterisk]] and [[trunks]] (dialer/topology.py, docs/scale-out.md): TOML only.
+    asterisk: tuple[AsteriskServer, ...] = ()
+    trunks: tuple[TrunkConfig, ...] = ()
+
+    def topology(self) -> Topology:
+        """The servers and trunks, checked against each other (raises ConfigError naming the entry)."""
+        default = AsteriskServer(
+            name=DEFAULT_SERVER, host=self.ami.host, port=self.ami.port, username=self.ami.username
+        )
+        return build_topology(self.asterisk, self.trunks, default)
 
 
-SECTIONS: tuple[str, ...] = tuple(Settings.model_fields)
+LISTS = ("asterisk", "trunks")
+SECTIONS: tuple[str, ...] = tuple(name for name in Settings.model_fields if name not in LISTS)
 _SECRET_KEYS = {("ami", "secret")}
 
 

@@ -130,3 +130,56 @@ def test_a_failure_that_overtakes_its_newchannel_still_ends_as_busy() -> None:
                 settled.append(update.call)
     (call,) = settled
     assert call.dial_status == "BUSY" and network_outcome(call) is NetworkOutcome.BUSY
+
+
+def _messages(name: str) -> list[AmiMessage]:
+    return AmiDecoder().feed((FIXTURES / name).read_bytes())
+
+
+def test_the_other_workers_calls_are_shadowed_with_the_same_facts() -> None:
+    """Worker A placed the ten simulated calls; worker B, on the same stream, followed them silently.
+    Taking them over, B knows how each ended as A's tracker did (except the originate result, which goes
+    to A's session only in a real system: here the stream has it and B keeps it)."""
+    ids = [f"sim-{d}" for d in range(10)]
+    placed = replay("sim-all-digits.ami", ids)
+    shadow = CallTracker(shadow_prefix="sim-", shadow_limit=100)
+    for number, message in enumerate(_messages("sim-all-digits.ami")):
+        assert shadow.feed(message, received_at=float(number)) is None, "shadows are never reported"
+    assert shadow.shadow_counts == (0, 10)
+    for call_id in ids:
+        taken = shadow.take_over(call_id)
+        assert taken is not None and taken.state is CallState.ENDED
+        assert network_outcome(taken) is network_outcome(placed[call_id]), call_id
+        assert (taken.answered_at, taken.ended_at) == (placed[call_id].answered_at, placed[call_id].ended_at)
+    assert shadow.take_over("sim-0") is None, "taken over once"
+    assert shadow.shadow_counts == (0, 0)
+
+
+def test_a_live_shadow_taken_over_is_followed_to_its_end() -> None:
+    messages = _messages("sim-all-digits.ami")
+    half = len(messages) // 3
+    shadow = CallTracker(shadow_prefix="sim-")
+    for number, message in enumerate(messages[:half]):
+        shadow.feed(message, received_at=float(number))
+    live, _ended = shadow.shadow_counts
+    assert live > 0
+    taken = {d: shadow.take_over(f"sim-{d}") for d in range(10)}
+    followed = {d for d, call in taken.items() if call is not None and call.state is not CallState.ENDED}
+    assert followed, "some calls were still live a third of the way in"
+    settled = {}
+    for number, message in enumerate(messages[half:], start=half):
+        update = shadow.feed(message, received_at=float(number))
+        if update is not None and update.settled:
+            settled[update.call.call_id] = update.call
+    assert {f"sim-{d}" for d in followed} <= set(settled), "every adopted live call settles and is reported"
+
+
+def test_the_shadow_book_is_bounded_and_ignores_foreign_ids() -> None:
+    shadow = CallTracker(shadow_prefix="sim-", shadow_limit=3)
+    for number, message in enumerate(_messages("sim-all-digits.ami")):
+        shadow.feed(message, received_at=float(number))
+    assert shadow.shadow_counts == (0, 3), "only the last three ended calls are remembered"
+    foreign = CallTracker(shadow_prefix="ud-")
+    for number, message in enumerate(_messages("sim-all-digits.ami")):
+        foreign.feed(message, received_at=float(number))
+    assert foreign.shadow_counts == (0, 0), "calls that are not ours are not followed"
