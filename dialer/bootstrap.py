@@ -24,6 +24,8 @@ from dialer.core.contact_caps import CapRules
 from dialer.engine import Engine as DialerEngine
 from dialer.engine import default_worker_name
 from dialer.settings import Settings
+from dialer.topology import server_secret
+from dialer.worker_store import WorkerStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +110,34 @@ def make_campaign_store(settings: Settings, storage: Storage) -> CampaignStore:
         status_rules=status_rules(settings),
         promise_days=settings.statuses.promise_days,
         pause_on_legal_case=settings.legal.pause_calls,
+        topology=settings.topology(),
     )
 
 
+def make_ami_clients(settings: Settings) -> dict[str, AmiClient]:
+    """One AMI client per Asterisk server (``[[asterisk]]``, else ``[ami]``), each with its own secret."""
+    configured = settings.topology().servers
+    if not settings.asterisk:
+        return {name: make_ami_client(settings) for name in configured}
+    clients = {}
+    for name, server in configured.items():
+        ami = settings.ami.model_copy(
+            update={"host": server.host, "port": server.port, "username": server.username}
+        )
+        secret = server_secret(server, settings.ami.secret, settings.ami.secret_file)
+        clients[name] = AmiClient(ami, secret.get_secret_value())
+    return clients
+
+
 def make_engine_service(settings: Settings, storage: Storage) -> DialerEngine:
-    """The campaign engine with its store and AMI client (``upravdolg run``)."""
+    """The campaign engine with its store, its AMI clients and its lease (``upravdolg run``)."""
+    store = make_campaign_store(settings, storage)
+    workers = WorkerStore(
+        storage.sessions, store.worker, lease=timedelta(seconds=settings.engine.worker_lease)
+    )
+    addresses = {name: server.agi_address() for name, server in settings.topology().servers.items()}
     return DialerEngine(
-        make_campaign_store(settings, storage), make_ami_client(settings), settings, clock=utc_now
+        store, make_ami_clients(settings), settings, clock=utc_now, workers=workers, agi_addresses=addresses
     )
 
 

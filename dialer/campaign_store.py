@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaign_figures import hour_start
@@ -46,6 +47,7 @@ from db.models import (
     DoNotCall,
     LegalCase,
     Phone,
+    Trunk,
 )
 from db.precompiled import Precompiled, is_disconnect
 from debtors.measures import record_promise
@@ -59,8 +61,15 @@ from dialer.core.eligibility import Candidate, Dial, DialRules, Later, Selection
 from dialer.core.listen_report import ListenReport, segments_text
 from dialer.core.message_plan import DebtorFacts
 from dialer.core.retry_policy import AttemptOutcome, RetryPolicy
+from dialer.core.trunk_choice import Gate, Go, TrunkState, Wait, choose, interval_of
+from dialer.topology import DEFAULT_SERVER, Topology, TrunkConfig, endpoint_of
 
 LIVE_STATES = ("dialling", "up")
+ATTEMPT_PREFIX = (
+    "ud-"  # every attempt id (= Asterisk ChannelId) starts with it: the shadow book follows those
+)
+CALLING = "идёт обзвон"  # every channel of the campaign is busy: that is calling, not a reason
+TrunksUp = dict[str, tuple[bool, str]]  # trunk name -> (up for this worker, why not)
 CONTACT_LOOKBACK = timedelta(days=32)
 CLAIM_BATCH = 5  # candidates examined per claim when some are not eligible now
 SELECT_SLICE = 50_000  # debtor ids per transaction when a campaign takes in debtors
@@ -70,6 +79,8 @@ DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 PHONES: Table = Phone.__table__  # type: ignore[assignment]
 DO_NOT_CALL: Table = DoNotCall.__table__  # type: ignore[assignment]
 LEGAL_CASES: Table = LegalCase.__table__  # type: ignore[assignment]
+TRUNKS: Table = Trunk.__table__  # type: ignore[assignment]
+CAMPAIGNS: Table = Campaign.__table__  # type: ignore[assignment]
 
 # The hot-path statements, built once and compiled once per store (db.precompiled): constructing and
 # executing statements through SQLAlchemy costs more than running them, and these run for every call.
@@ -84,6 +95,21 @@ _CLAIM = (
     .order_by(_Q.c.next_attempt_at, _Q.c.id)
     .limit(CLAIM_BATCH)
     .with_for_update(skip_locked=True)
+)
+_LIVE = or_(*(_C.c.state == state for state in LIVE_STATES))
+# The shared limits (docs/scale-out.md): the campaign's row lock serialises its claims across workers, and
+# the live calls are counted under it; the trunks' rows are locked in name order.
+_LOCK_CAMPAIGN = select(CAMPAIGNS.c.pace_tat).where(CAMPAIGNS.c.id == bindparam("campaign")).with_for_update()
+_LIVE_CAMPAIGN = select(func.count()).select_from(_C).where(_C.c.campaign_id == bindparam("campaign"), _LIVE)
+_LOCK_TRUNK = select(TRUNKS.c.pace_tat).where(TRUNKS.c.name == bindparam("trunk")).with_for_update()
+_LIVE_TRUNK = select(func.count()).select_from(_C).where(_C.c.trunk == bindparam("trunk"), _LIVE)
+_CAMPAIGN_TAT = (
+    update(CAMPAIGNS).where(CAMPAIGNS.c.id == bindparam("b_id")).values(pace_tat=bindparam("b_tat"))
+)
+_TRUNK_TAT = update(TRUNKS).where(TRUNKS.c.name == bindparam("b_name")).values(pace_tat=bindparam("b_tat"))
+# A debtor in two campaigns is never claimed by two workers at once (the second skips it).
+_LOCK_DEBTOR = (
+    select(DEBTORS.c.id).where(DEBTORS.c.id == bindparam("debtor")).with_for_update(skip_locked=True)
 )
 _RUNNING = select(Campaign.id, Campaign.name, Campaign.state, Campaign.revision, Campaign.spec).where(
     Campaign.organisation_id == bindparam("organisation"),
@@ -143,7 +169,7 @@ _INSERT_ATTEMPT = insert(_C).values(
         name: bindparam(name)
         for name in ("id", "organisation_id", "debtor_id", "phone_id", "number", "dial_string", "state",
                      "started_at", "campaign_id", "campaign_debtor_id", "worker", "digits", "detail",
-                     "counts_as_contact", "repeats", "segments")
+                     "counts_as_contact", "repeats", "segments", "server", "trunk")
     }
 )  # fmt: skip
 _MARK_CALLING = (
@@ -170,6 +196,7 @@ _FINISH_FIND = (
         _C.c.campaign_id,
         _C.c.started_at,
         _C.c.answered_at,
+        _C.c.worker,
     )
     .outerjoin(_Q, _Q.c.id == _C.c.campaign_debtor_id)
     .where(_C.c.id == bindparam("attempt"))
@@ -239,6 +266,13 @@ def _hour_upsert(dialect: str) -> Any:
 
 
 _HOT = {
+    "lock_campaign": _LOCK_CAMPAIGN,
+    "live_campaign": _LIVE_CAMPAIGN,
+    "lock_trunk": _LOCK_TRUNK,
+    "live_trunk": _LIVE_TRUNK,
+    "campaign_tat": _CAMPAIGN_TAT,
+    "trunk_tat": _TRUNK_TAT,
+    "lock_debtor": _LOCK_DEBTOR,
     "running": _RUNNING,
     "has_due": _HAS_DUE,
     "claim": _CLAIM,
@@ -275,6 +309,8 @@ class Ticket:
     number: str
     dial_string: str
     facts: DebtorFacts  # what the message says
+    server: str = DEFAULT_SERVER  # the Asterisk server to originate on
+    trunk: str = ""  # the trunk (a [[trunks]] name, or the campaign's endpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,14 +349,22 @@ class CampaignStore:
         status_rules: StatusRules | None = None,
         promise_days: int = 7,
         pause_on_legal_case: bool = True,
+        topology: Topology | None = None,
     ) -> None:
         self.sessions = sessions
+        self.topology = topology or Topology({}, {})
+        self.default_server = next(iter(self.topology.servers), DEFAULT_SERVER)
         self.pause_on_legal_case = pause_on_legal_case
         self.status_rules = status_rules or StatusRules()
         self.promise_days = promise_days
         # The hot paths (once per call, or twice a second) use Core connections: an ORM Session costs
         # more than the statements themselves here.
         self.engine: Engine = sessions.kw["bind"]
+        # what a lost or failing database raises, through the ORM and through the raw cursor
+        self.db_errors: tuple[type[BaseException], ...] = (
+            SQLAlchemyError,
+            self.engine.dialect.loaded_dbapi.Error,
+        )
         self.organisation_id = organisation_id
         self.zone = zone
         self.caps = caps
@@ -435,23 +479,35 @@ class CampaignStore:
             return self._sql["has_due"].first(session, {"campaign": campaign_id, "now": now}) is not None
 
     # -- claiming ----------------------------------------------------------------------------------
-    def claim(self, campaign: RunningCampaign, now: datetime) -> Ticket | Nothing:
+    def claim(
+        self, campaign: RunningCampaign, now: datetime, trunks_up: TrunksUp | None = None
+    ) -> Ticket | Nothing:
         """Claim the next due debtor that may be dialled now and record its attempt (state ``dialling``).
 
+        First the shared limits, under row locks (docs/scale-out.md): the campaign's live calls and rate,
+        then the trunk (``trunks_up``: this worker's view of which trunks are up; a trunk not named is up).
         Debtors that may not be dialled now are rescheduled (``Later``) or finished (``Never``) on the way.
         Core statements, not ORM objects: this runs once per call and its cost is the engine's CPU per call.
         """
         rules = self._rules(campaign.spec)
         reasons: dict[str, int] = {}
         with self._transaction() as session:
+            gate = self._gate(session, campaign, now, trunks_up or {})
+            if isinstance(gate, Wait):
+                return Nothing(gate.reason, gate.until)
             claimed = self._sql["claim"].rows(session, {"campaign": campaign.id, "now": now})
             for entry_id, debtor_id, attempts in claimed:
+                if self._sql["lock_debtor"].first(session, {"debtor": debtor_id}) is None:
+                    reasons["должник занят другим звонком"] = (
+                        reasons.get("должник занят другим звонком", 0) + 1
+                    )
+                    continue  # another worker is claiming this debtor in another campaign right now
                 candidate, phones, said = self._candidate(
                     session, debtor_id, attempts, now, rules.heard_full_pause
                 )
                 decision = decide(candidate, now, rules)
                 if isinstance(decision, Dial):
-                    return self._start_attempt(
+                    ticket = self._start_attempt(
                         session,
                         campaign,
                         (entry_id, debtor_id, attempts),
@@ -459,7 +515,10 @@ class CampaignStore:
                         phones=phones,
                         facts=said,
                         now=now,
+                        go=gate,
                     )
+                    self._write_pace(session, campaign, gate)
+                    return ticket
                 later = isinstance(decision, Later)
                 self._sql["reschedule"].run(
                     session,
@@ -479,6 +538,66 @@ class CampaignStore:
         else:
             reason = "нет должников, которым пора звонить"
         return Nothing(reason, next_due)
+
+    def _gate(self, session: Connection, campaign: RunningCampaign, now: datetime, up: TrunksUp) -> Go | Wait:
+        """The campaign's and its trunks' limits, read under their row locks, and the choice of trunk."""
+        spec = campaign.spec
+        configs = self.topology.trunks_for(spec.trunk)
+        if configs is None:
+            known = ", ".join(self.topology.names()) or "нет"
+            return Wait(f"линия или группа линий «{spec.trunk}» не настроена (есть: {known})", None)
+        tat = self._sql["lock_campaign"].scalar(session, {"campaign": campaign.id})
+        live = self._sql["live_campaign"].scalar(session, {"campaign": campaign.id})
+        own = Gate(int(live or 0), spec.max_channels, tat, interval_of(spec.calls_per_second))
+        states = [self._trunk_state(session, config, up) for config in sorted(configs, key=lambda c: c.name)]
+        chosen = choose(own, states, now)
+        if isinstance(chosen, Wait) and own.full():
+            return Wait(CALLING, None)
+        return chosen
+
+    def _trunk_state(self, session: Connection, config: TrunkConfig, up: TrunksUp) -> TrunkState:
+        found = self._sql["lock_trunk"].first(session, {"trunk": config.name})
+        live = self._sql["live_trunk"].scalar(session, {"trunk": config.name})
+        is_up, why = up.get(config.name, (True, ""))
+        gate = Gate(
+            int(live or 0),
+            config.max_channels,
+            found[0] if found else None,
+            interval_of(config.calls_per_second),
+        )
+        return TrunkState(config.name, config.server, config.priority, gate, is_up, why)
+
+    def _write_pace(self, session: Connection, campaign: RunningCampaign, go: Go) -> None:
+        if campaign.spec.calls_per_second is not None and go.campaign_tat is not None:
+            self._sql["campaign_tat"].run(session, {"b_id": campaign.id, "b_tat": go.campaign_tat})
+        if go.trunk is not None and go.trunk.gate.interval is not None and go.trunk_tat is not None:
+            self._sql["trunk_tat"].run(session, {"b_name": go.trunk.name, "b_tat": go.trunk_tat})
+
+    def sync_trunks(self, now: datetime) -> list[str]:
+        """Write this worker's ``[[trunks]]`` into the shared ``trunks`` table (the limits every worker
+        enforces). Returns a warning per trunk another worker had configured differently."""
+        warnings: list[str] = []
+        with self.sessions.begin() as session:
+            for config in self.topology.trunks.values():
+                row = session.get(Trunk, config.name, with_for_update=True)
+                groups = ",".join(config.groups)
+                wanted = (config.server, config.endpoint, config.max_channels, config.calls_per_second,
+                          config.priority, groups)  # fmt: skip
+                if row is None:
+                    row = Trunk(name=config.name, pace_tat=None)
+                    session.add(row)
+                else:
+                    stored = (row.server, row.endpoint, row.max_channels, row.calls_per_second, row.priority,
+                              row.groups)  # fmt: skip
+                    if stored != wanted and row.configured_by != self.worker:
+                        warnings.append(
+                            f"trunk {config.name}: configured differently by worker {row.configured_by} "
+                            f"({_trunk_text(stored)}); now {_trunk_text(wanted)}"
+                        )
+                (row.server, row.endpoint, row.max_channels, row.calls_per_second, row.priority,
+                 row.groups) = wanted  # fmt: skip
+                row.configured_by, row.configured_at = self.worker, now
+        return warnings
 
     def _candidate(
         self, session: Connection, debtor_id: int, attempts: int, now: datetime, pause: timedelta
@@ -533,10 +652,14 @@ class CampaignStore:
         phones: dict[str, int],
         facts: DebtorFacts,
         now: datetime,
+        go: Go,
     ) -> Ticket:
         entry_id, debtor_id, attempts = entry
-        attempt_id = f"ud-{uuid.uuid4().hex}"
-        target = dial_string(campaign.spec.trunk, number)
+        attempt_id = f"{ATTEMPT_PREFIX}{uuid.uuid4().hex}"
+        trunk = go.trunk.name if go.trunk is not None else campaign.spec.trunk
+        server = go.trunk.server if go.trunk is not None else self.default_server
+        config = self.topology.trunks.get(trunk)
+        target = dial_string(endpoint_of(config, campaign.spec.trunk), number)
         self._sql["insert_attempt"].run(
             session,
             {
@@ -556,10 +679,12 @@ class CampaignStore:
                 "counts_as_contact": False,
                 "repeats": 0,
                 "segments": "",
+                "server": server,
+                "trunk": trunk,
             },
         )
         self._sql["mark_calling"].run(session, {"b_id": entry_id, "b_attempts": attempts + 1, "b_now": now})
-        return Ticket(attempt_id, entry_id, debtor_id, number, target, facts)
+        return Ticket(attempt_id, entry_id, debtor_id, number, target, facts, server, trunk)
 
     # -- outcomes ----------------------------------------------------------------------------------
     def answered(self, marks: dict[str, datetime]) -> None:
@@ -596,9 +721,9 @@ class CampaignStore:
         the same attempt (e.g. a reconciliation racing the live event) changes nothing and returns None."""
         with self._transaction() as session:
             found = self._sql["finish_find"].first(session, {"attempt": attempt_id})
-            if found is None or found[0] not in LIVE_STATES:
-                return None
-            _state, queue_entry, streak_outcome, streak, campaign_id, started_at, answered_before = found
+            if found is None or found[0] not in LIVE_STATES or found[7] != self.worker:
+                return None  # recorded already, or adopted by another worker (which records it)
+            _state, queue_entry, streak_outcome, streak, campaign_id, started_at, answered_before, _ = found
             ended = _from_epoch(call.ended_at) or now
             answered_at = _from_epoch(call.answered_at) or answered_before
             heard = report.heard_ms if report else None
@@ -707,18 +832,30 @@ class CampaignStore:
             )
         return derived
 
-    def live_attempts(self, *, any_worker: bool = False) -> list[tuple[str, int | None]]:
-        """(attempt id, campaign id) of this worker's calls the database believes are live."""
+    def live_attempts(
+        self, *, any_worker: bool = False, server: str | None = None
+    ) -> list[tuple[str, int | None]]:
+        """(attempt id, campaign id) of this worker's calls the database believes are live (on ``server``)."""
         with self.sessions() as session:
             query = select(CallAttempt.id, CallAttempt.campaign_id).where(CallAttempt.state.in_(LIVE_STATES))
             if not any_worker:
                 query = query.where(CallAttempt.worker == self.worker)
+            if server is not None:
+                query = query.where(CallAttempt.server == server)
             return [(i, c) for i, c in session.execute(query)]
 
     def campaign_spec(self, campaign_id: int) -> CampaignSpec | None:
         with self.sessions() as session:
             text = session.scalar(select(Campaign.spec).where(Campaign.id == campaign_id))
         return CampaignSpec.from_json(text) if text else None
+
+
+def _trunk_text(values: tuple[Any, ...]) -> str:
+    server, endpoint, channels, rate, priority, groups = values
+    return (
+        f"server {server}, endpoint {endpoint}, max_channels {channels}, calls_per_second {rate}, "
+        f"priority {priority}, groups [{groups}]"
+    )
 
 
 def _from_epoch(value: float | None) -> datetime | None:

@@ -14,6 +14,13 @@ is read every ``engine.poll_interval`` (≤ 1 s).
 Crash safety: at start and after every AMI reconnect the engine compares the calls the database believes
 live with Asterisk's channels (``CoreShowChannels``; our ChannelId is the attempt id): live ones are
 adopted and finished normally, vanished ones are recorded ``lost`` and retried without counting a contact.
+
+Several workers and servers (docs/scale-out.md): the engine keeps one AMI link per Asterisk server and
+dials through those that are connected and reconciled; the claim chooses the trunk under the shared limits
+(dialer.campaign_store) from this worker's view of which trunks are up (dialer.core.trunk_health). Every
+worker follows every call of ours on its servers — its own to record them, the others' in the tracker's
+shadow book — renews its lease, and adopts the live calls of a worker whose lease ran out. While the
+database is away nothing new is claimed; live calls go on and their outcomes are written when it is back.
 """
 
 from __future__ import annotations
@@ -22,8 +29,11 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable, Coroutine
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,7 +44,7 @@ from dialer.agi_server import FastAgiServer
 from dialer.ami import AmiClient, OriginateRequest
 from dialer.asterisk_config import SOUNDS_DIR
 from dialer.campaign_spec import CampaignSpec
-from dialer.campaign_store import CampaignStore, Nothing, RunningCampaign, Ticket
+from dialer.campaign_store import ATTEMPT_PREFIX, CampaignStore, Nothing, RunningCampaign, Ticket, TrunksUp
 from dialer.core.ami_codec import AmiMessage
 from dialer.core.call_state import Call, CallState
 from dialer.core.call_tracker import CallTracker
@@ -45,9 +55,11 @@ from dialer.core.metrics import EngineMetrics, render
 from dialer.core.outcomes import NetworkOutcome, network_outcome
 from dialer.core.pacing import TokenBucket
 from dialer.core.retry_policy import AttemptOutcome
+from dialer.core.trunk_health import TrunkHealth
 from dialer.errors import AmiConnectError, AmiTimeoutError, ListenError
 from dialer.probe import NO_CHANNEL_GRACE_SECONDS, mask_number
 from dialer.settings import Settings
+from dialer.worker_store import AdoptedCall, WorkerStore
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +69,24 @@ ANSWER_MARK_DELAY = 0.3  # seconds an answer mark waits for other database work 
 # The dialplan context an answered call runs, per IVR transport (asterisk_conf/extensions.conf).
 OUTBOUND_CONTEXTS = {"fastagi": "upravdolg-outbound", "process": "upravdolg-outbound-process"}
 IVR_UNAVAILABLE_EVENT = "UpravDolgIvrUnavailable"
+FOREIGN_REPORTS = 20_000  # the other workers' listen reports kept for adoption
+DB_RETRY_MAX = 10.0  # seconds between attempts to write an outcome while the database is away
+NO_AMI = "нет связи с AMI"
+
+
+@dataclass
+class ServerLink:
+    """One Asterisk server as this worker sees it."""
+
+    name: str
+    ami: AmiClient
+    agi_address: str | None = None  # where that server reaches our FastAGI listener (None: its dialplan's)
+    was_connected: bool = False
+    reconciled_generation: int | None = None  # ami.reconnects when we last reconciled
+
+    def usable(self) -> bool:
+        """Connected, and its calls reconciled on this connection (a claim never races a reconcile)."""
+        return self.ami.connected.is_set() and self.reconciled_generation == self.ami.reconnects
 
 
 def default_worker_name() -> str:
@@ -98,30 +128,37 @@ class Engine:
     def __init__(
         self,
         store: CampaignStore,
-        ami: AmiClient,
+        ami: AmiClient | Mapping[str, AmiClient],
         settings: Settings,
         *,
         clock: Callable[[], datetime],
+        workers: WorkerStore | None = None,
+        agi_addresses: Mapping[str, str | None] | None = None,
     ) -> None:
         self.store = store
-        self.ami = ami
         self.settings = settings
         self.clock = clock
-        self.tracker = CallTracker()
+        clients = ami if isinstance(ami, Mapping) else {store.default_server: ami}
+        addresses = agi_addresses or {}
+        self.links = {name: ServerLink(name, client, addresses.get(name)) for name, client in clients.items()}
+        self.workers = workers
+        self.tracker = CallTracker(shadow_prefix=ATTEMPT_PREFIX)
+        self.health = TrunkHealth(settings.engine.trunk_trip_after, settings.engine.trunk_cool_down)
         self.metrics = EngineMetrics()
         self.runners: dict[int, CampaignRunner] = {}
         self._settled: dict[str, asyncio.Future[Call]] = {}
         self._reports: dict[str, asyncio.Future[ListenReport]] = {}
+        self._foreign_reports: OrderedDict[str, ListenReport] = OrderedDict()
         self._lost: set[str] = set()  # our calls that vanished while AMI was away
-        self._was_connected = False
-        self._reconciled_generation: int | None = None  # ami.reconnects when we last reconciled
         self._claimed: set[str] = set()  # attempts claimed by this process, not yet handed to place()
         self._answered: set[str] = set()  # live calls whose answer is recorded
+        self._route: dict[str, tuple[str, str]] = {}  # our live calls: attempt id -> (server, trunk)
         # Answer marks ride along with the next database job (one thread hop fewer per call), or are
         # written on their own after ANSWER_MARK_DELAY: a supervisor sees an answered call as such at once.
         self._answer_marks: dict[str, datetime] = {}
         self._answer_flush: asyncio.TimerHandle | None = None
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="engine-db")
+        self._db_ok_since: float | None = None  # loop time since the database has been answering
         self._tasks: set[asyncio.Task[Any]] = set()
         self.agi = FastAgiServer(
             settings.agi.listen_host,
@@ -131,6 +168,11 @@ class Engine:
         )
         self.ivr_options = settings.ivr.options()
         self.outbound_context = OUTBOUND_CONTEXTS[settings.ivr.transport]
+
+    @property
+    def ami(self) -> AmiClient:
+        """The first server's AMI client (the only one in the single-server setup)."""
+        return next(iter(self.links.values())).ami
 
     # -- plumbing ----------------------------------------------------------------------------------
     async def db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -185,7 +227,10 @@ class Engine:
         report for a call we do not follow (another worker's, or one already recorded) is dropped."""
         future = self._reports.get(attempt_id)
         if future is None:
-            logger.debug("listen report for %s, a call this engine does not follow", attempt_id)
+            # another worker's call: kept in case we adopt it (docs/scale-out.md)
+            self._foreign_reports[attempt_id] = report
+            while len(self._foreign_reports) > FOREIGN_REPORTS:
+                self._foreign_reports.popitem(last=False)
         elif not future.done():
             future.set_result(report)
 
@@ -250,12 +295,15 @@ class Engine:
             self._resolve(call)
 
     # -- one call ----------------------------------------------------------------------------------
-    def _call_variables(self, ticket: Ticket) -> dict[str, str]:
-        """The answered leg's channel variables: what the dialplan hands the IVR, and the operator."""
+    def _call_variables(self, ticket: Ticket, link: ServerLink) -> dict[str, str]:
+        """The answered leg's channel variables: what the dialplan hands the IVR, the operator, and where
+        this server reaches our FastAGI listener (a channel variable outranks the dialplan's global)."""
         attempt_id, facts, options = IvrRequest(ticket.attempt_id, ticket.facts, self.ivr_options).arguments()
         variables = {"UPRAVDOLG_ATTEMPT": attempt_id, "UPRAVDOLG_FACTS": facts, "UPRAVDOLG_IVR": options}
         if self.settings.ivr.operator:
             variables["UPRAVDOLG_OPERATOR"] = self.settings.ivr.operator
+        if link.agi_address:
+            variables["UPRAVDOLG_AGI"] = link.agi_address
         return variables
 
     async def place(
@@ -267,27 +315,36 @@ class Engine:
         runner allows it then (one database round trip per call instead of two); see :class:`Chain`."""
         loop = asyncio.get_running_loop()
         attempt_id = ticket.attempt_id
+        link = self.links.get(ticket.server)
         self._settled[attempt_id] = loop.create_future()
         self._claimed.discard(attempt_id)
         self._reports[attempt_id] = loop.create_future()
+        self._route[attempt_id] = (ticket.server, ticket.trunk)
         self.tracker.track(attempt_id)
-        request = OriginateRequest(
-            channel_id=attempt_id,
-            channel=ticket.dial_string,
-            timeout_ms=int(spec.dial_timeout_seconds * 1000),
-            context=self.outbound_context,
-            variables=self._call_variables(ticket),
-        )
         log_extra = {"action": "originate", "attempt_id": attempt_id, "debtor_id": ticket.debtor_id}
         try:
+            if link is None:
+                await self._not_placed(
+                    attempt_id, f"server {ticket.server!r} is not in this worker's [[asterisk]]"
+                )
+                return None
+            request = OriginateRequest(
+                channel_id=attempt_id,
+                channel=ticket.dial_string,
+                timeout_ms=int(spec.dial_timeout_seconds * 1000),
+                context=self.outbound_context,
+                variables=self._call_variables(ticket, link),
+            )
             started = loop.time()
             try:
-                reply = await self.ami.originate(request)
+                reply = await link.ami.originate(request)
             except (AmiTimeoutError, AmiConnectError) as exc:
                 await self._not_placed(attempt_id, str(exc))
                 return None
             if (reply.get("Response") or "").lower() != "success":
-                await self._not_placed(attempt_id, f"Originate refused: {reply.get('Message') or reply.name}")
+                detail = f"Originate refused: {reply.get('Message') or reply.name}"
+                self._trunk_result(ticket.trunk, None, detail)
+                await self._not_placed(attempt_id, detail)
                 return None
             self.metrics.originate_latency.observe(loop.time() - started)
             self.metrics.placed += 1
@@ -313,6 +370,7 @@ class Engine:
         self._settled.pop(attempt_id, None)
         self._reports.pop(attempt_id, None)
         self._answered.discard(attempt_id)
+        self._route.pop(attempt_id, None)
         self.tracker.forget(attempt_id)
 
     async def _conclude(
@@ -322,6 +380,7 @@ class Engine:
             self._lost.discard(attempt_id)
             return await self._finish(attempt_id, call, AttemptOutcome.LOST, None, spec, chain=chain)
         network = network_outcome(call)
+        self._trunk_result(self._route.get(attempt_id, ("", ""))[1], network)
         report: ListenReport | None = None
         if network is NetworkOutcome.ANSWERED:
             future = self._reports.get(attempt_id)
@@ -343,18 +402,32 @@ class Engine:
     ) -> AttemptOutcome:
         campaign = chain.runner.chainable() if chain is not None else None
         if chain is None or campaign is None:
-            progress = await self.db(
-                self.store.finish, attempt_id, call, outcome, report, now=self.clock(), spec=spec
+            progress = await self._write(
+                f"the outcome of {attempt_id}",
+                self.store.finish,
+                attempt_id,
+                call,
+                outcome,
+                report,
+                now=self.clock(),
+                spec=spec,
             )
         else:
             chain.freed_at = asyncio.get_running_loop().time()
             now = self.clock()
+            trunks_up = self.trunks_up()
 
-            def finish_then_claim() -> tuple[Progress | None, Ticket | Nothing]:
+            def finish_then_claim() -> tuple[Progress | None, Ticket | Nothing | None]:
                 progress = self.store.finish(attempt_id, call, outcome, report, now=now, spec=spec)
-                return progress, self.store.claim(campaign, now)
+                try:
+                    return progress, self.claim_timed(campaign, now, trunks_up)
+                except Exception:  # the outcome is written; the next call is claimed the usual way
+                    logger.warning(
+                        "claiming the next call failed", exc_info=True, extra={"action": "db_failed"}
+                    )
+                    return progress, None
 
-            progress, chain.following = await self.db(finish_then_claim)
+            progress, chain.following = await self._write(f"the outcome of {attempt_id}", finish_then_claim)
         if progress is not None:
             self.metrics.count_outcome(outcome.value)
         logger.info(
@@ -370,22 +443,95 @@ class Engine:
         self.tracker.forget(attempt_id)
         self.metrics.not_placed += 1
         logger.warning("attempt %s not placed: %s", attempt_id, detail, extra={"attempt_id": attempt_id})
-        await self.db(self.store.not_placed, attempt_id, detail, self.clock(), NOT_PLACED_RETRY)
+        await self._write(
+            f"attempt {attempt_id} not placed", self.store.not_placed, attempt_id, detail, self.clock(),
+            NOT_PLACED_RETRY,
+        )  # fmt: skip
+
+    async def _write(self, what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A write that must not be lost (an outcome): retried while the database is away, with back-off,
+        for up to ``engine.call_margin``; then the error is raised (the attempt stays live in the database
+        and the next start reconciles it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.engine.call_margin
+        delay = 0.2
+        while True:
+            try:
+                result = await self.db(function, *args, **kwargs)
+            except self.store.db_errors as exc:
+                self._db_failed(exc)
+                if loop.time() + delay > deadline:
+                    raise
+                logger.warning("database unavailable, retrying %s in %.1f s: %s", what, delay, exc,
+                               extra={"action": "db_retry"})  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(DB_RETRY_MAX, delay * 2)
+                continue
+            self._db_answered()
+            return result
+
+    def _db_failed(self, exc: BaseException) -> None:
+        if self._db_ok_since is not None:
+            logger.warning("database unavailable: %s", exc, extra={"action": "db_lost"})
+        self._db_ok_since = None
+
+    def _db_answered(self) -> None:
+        if self._db_ok_since is None:
+            self._db_ok_since = asyncio.get_running_loop().time()
+
+    # -- trunks ------------------------------------------------------------------------------------
+    def _trunk_result(self, trunk: str, outcome: NetworkOutcome | None, detail: str = "") -> None:
+        if not trunk:
+            return
+        if self.health.result(trunk, outcome, asyncio.get_running_loop().time(), detail):
+            logger.warning("trunk %s is down for %.0f s: %s", trunk, self.health.cool_down, detail or (outcome.value if outcome else "?"),
+                           extra={"action": "trunk_down", "trunk": trunk})  # fmt: skip
+
+    def trunks_up(self) -> TrunksUp:
+        """This worker's view of every configured trunk: up, or why not (its server's link, its breaker)."""
+        now = asyncio.get_running_loop().time()
+        view: TrunksUp = {}
+        for name, config in self.store.topology.trunks.items():
+            link = self.links.get(config.server)
+            if link is None:
+                view[name] = (False, f"{config.server}: нет в настройках этого обработчика")
+            elif not link.usable():
+                view[name] = (False, f"{config.server}: {NO_AMI}")
+            else:
+                view[name] = self.health.state(name, config.server, now)
+        return view
+
+    def claim_timed(self, campaign: RunningCampaign, now: datetime, trunks_up: TrunksUp) -> Ticket | Nothing:
+        """The store's claim (on the database thread), its duration observed for the metrics; a probing
+        call over a trunk whose breaker is half-open is noted as started."""
+        started = time.perf_counter()
+        result = self.store.claim(campaign, now, trunks_up)
+        self.metrics.claim_latency.observe(time.perf_counter() - started)
+        return result
+
+    def may_dial(self) -> bool:
+        """Some server is connected and reconciled (a claim never races a reconcile)."""
+        return any(link.usable() for link in self.links.values())
 
     # -- reconciliation ----------------------------------------------------------------------------
-    async def reconcile(self, uncertain: set[str] | None = None) -> tuple[int, int]:
-        """Compare the calls we believe live with Asterisk's channels. Calls of a previous run (a crash)
-        that Asterisk still has are adopted; ours that were live when AMI went away (``uncertain``) and
-        every other vanished call are recorded lost. Returns (adopted, lost)."""
+    async def reconcile(
+        self, link: ServerLink | None = None, uncertain: set[str] | None = None
+    ) -> tuple[int, int]:
+        """Compare the calls we believe live on ``link``'s server with its channels. Calls of a previous run
+        (a crash) or of a worker we adopted that Asterisk still has are followed; ours that were live when
+        AMI went away (``uncertain``) and every other vanished call are recorded lost — unless the shadow
+        book saw how it ended. Returns (followed, lost)."""
+        link = link or next(iter(self.links.values()))
         uncertain = uncertain or set()
-        believed = await self.db(self.store.live_attempts)
+        # the single-server setup also finds the calls of versions that did not record the server
+        server = None if len(self.links) == 1 else link.name
+        believed = await self.db(self.store.live_attempts, server=server)
         ours_in_doubt = [a for a in uncertain if a in self._settled]
         unknown = [(a, c) for a, c in believed if a not in self._settled and a not in self._claimed]
         if not unknown and not ours_in_doubt:
             return 0, 0
-        channels = await self.ami.live_channels()
-        adopted = lost = 0
-        loop = asyncio.get_running_loop()
+        channels = await link.ami.live_channels()
+        followed = lost = 0
         for attempt_id in ours_in_doubt:
             if attempt_id not in channels:
                 self._lost.add(attempt_id)
@@ -396,18 +542,44 @@ class Engine:
             spec = await self.db(self.store.campaign_spec, campaign_id) if campaign_id is not None else None
             if spec is None:
                 continue
-            if attempt_id in channels:
-                answered = channels[attempt_id].lower() == "up"
-                self.tracker.adopt(attempt_id, answered=answered, at=self.clock().timestamp())
-                self._settled[attempt_id] = loop.create_future()
-                self._reports[attempt_id] = loop.create_future()
-                self.spawn(self._follow_adopted(attempt_id, spec))
-                adopted += 1
+            if await self._pick_up(attempt_id, spec, link.name, channels):
+                followed += 1
             else:
-                await self._finish(attempt_id, Call(attempt_id), AttemptOutcome.LOST, None, spec)
                 lost += 1
-        logger.info("reconciled: %d adopted, %d lost", adopted, lost, extra={"action": "reconcile"})
-        return adopted, lost
+        logger.info("reconciled %s: %d followed, %d lost", link.name, followed, lost,
+                    extra={"action": "reconcile", "server": link.name})  # fmt: skip
+        return followed, lost
+
+    async def _pick_up(
+        self, attempt_id: str, spec: CampaignSpec, server: str, channels: Mapping[str, str] | None
+    ) -> bool:
+        """Take charge of a call this worker owns but does not follow (a restart, an adoption): from the
+        shadow book if it saw the call, else from the server's channels (None: not asked yet). True when
+        the call is followed or recorded with its real outcome, False when it is recorded lost."""
+        loop = asyncio.get_running_loop()
+        known = self.tracker.take_over(attempt_id)
+        report = self._foreign_reports.pop(attempt_id, None)
+        self._route[attempt_id] = (server, "")
+        if known is not None and known.settled:
+            network = network_outcome(known)
+            outcome = attempt_outcome(network, report if network is NetworkOutcome.ANSWERED else None)
+            await self._finish(attempt_id, known, outcome, report, spec)
+            self._route.pop(attempt_id, None)
+            return True
+        if known is None:
+            if channels is None or attempt_id not in channels:
+                await self._finish(attempt_id, Call(attempt_id), AttemptOutcome.LOST, None, spec)
+                self._route.pop(attempt_id, None)
+                return False
+            answered = channels[attempt_id].lower() == "up"
+            self.tracker.adopt(attempt_id, answered=answered, at=self.clock().timestamp())
+        self._settled[attempt_id] = loop.create_future()
+        self._reports[attempt_id] = loop.create_future()
+        if report is not None:
+            self._reports[attempt_id].set_result(report)
+        task = self.spawn(self._follow_adopted(attempt_id, spec))
+        task.is_adopted = True  # type: ignore[attr-defined]
+        return True
 
     async def _follow_adopted(self, attempt_id: str, spec: CampaignSpec) -> None:
         try:
@@ -415,10 +587,66 @@ class Engine:
         finally:
             self._forget(attempt_id)
 
+    # -- leases and adoption -----------------------------------------------------------------------
+    async def _lease_loop(self, stop: asyncio.Event) -> None:
+        """Renew this worker's lease; adopt the calls of workers whose lease ran out (docs/scale-out.md).
+        Others are judged only after the database has answered us for a whole lease: after an outage
+        every lease looks old."""
+        workers = self.workers
+        assert workers is not None
+        loop = asyncio.get_running_loop()
+        lease = self.settings.engine.worker_lease
+        while not stop.is_set():
+            try:
+                if not await self.db(workers.heartbeat, self.clock()):
+                    logger.warning("this worker's lease was taken over: registering again",
+                                   extra={"action": "lease_lost"})  # fmt: skip
+                    await self.db(workers.register, list(self.links), self.clock())
+                self._db_answered()
+                if self._db_ok_since is not None and loop.time() - self._db_ok_since >= lease:
+                    for dead in await self.db(workers.expired, self.clock()):
+                        calls = await self.db(workers.adopt, dead, self.clock())
+                        if calls is not None:
+                            await self._take_over(dead, calls)
+            except self.store.db_errors as exc:
+                self._db_failed(exc)
+            except (AmiTimeoutError, AmiConnectError) as exc:
+                logger.warning("adoption interrupted: %s", exc, extra={"action": "adopt_failed"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.engine.heartbeat_interval)
+
+    async def _take_over(self, dead: str, calls: list[AdoptedCall]) -> None:
+        """Follow or record the live calls adopted from ``dead``."""
+        logger.warning("worker %s stopped renewing its lease: %d live call(s) adopted", dead, len(calls),
+                       extra={"action": "adopted", "worker": dead})  # fmt: skip
+        self.metrics.adopted += len(calls)
+        unseen: dict[str, list[tuple[str, CampaignSpec]]] = {}
+        for call in calls:
+            spec = await self.db(self.store.campaign_spec, call.campaign_id) if call.campaign_id else None
+            if spec is None:
+                continue
+            if self.tracker.shadow_knows(call.attempt_id):
+                await self._pick_up(call.attempt_id, spec, call.server, None)
+            else:
+                unseen.setdefault(call.server, []).append((call.attempt_id, spec))
+        for server, pending in unseen.items():
+            link = self.links.get(server)
+            channels = await link.ami.live_channels() if link is not None and link.usable() else None
+            if link is not None and channels is None:
+                continue  # the server is away: reconciled when it is back (the calls are ours now)
+            for attempt_id, spec in pending:
+                await self._pick_up(attempt_id, spec, server, channels)
+
     # -- the main loop -----------------------------------------------------------------------------
     async def run(self, *, until_idle: bool = False, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         ami_stop = asyncio.Event()
+        lease_stop = asyncio.Event()
+        if self.workers is not None:  # a name conflict refuses to start before anything else
+            await self.db(self.workers.register, list(self.links), self.clock())
+        for warning in await self.db(self.store.sync_trunks, self.clock()):
+            logger.warning("%s", warning, extra={"action": "trunk_config"})
+        self._db_answered()
         await self.agi.start()
         try:
             metrics_site = await self._start_metrics()
@@ -426,38 +654,67 @@ class Engine:
             await self.agi.close()
             self._db_pool.shutdown(wait=False)
             raise
-        ami_task = asyncio.ensure_future(self.ami.run(ami_stop))
-        self.ami.add_listener(self._on_ami_event)
+        ami_tasks = [asyncio.ensure_future(link.ami.run(ami_stop)) for link in self.links.values()]
+        for link in self.links.values():
+            link.ami.add_listener(self._on_ami_event)
+        lease_task = self.spawn(self._lease_loop(lease_stop)) if self.workers is not None else None
         try:
             while not stop.is_set():
-                await self._watch_connection()
-                await self._sync_runners()
-                if until_idle and await self._idle():
-                    break
+                await self._watch_connections()
+                try:
+                    await self._sync_runners()
+                    if until_idle and await self._idle():
+                        break
+                    self._db_answered()
+                except self.store.db_errors as exc:
+                    self._db_failed(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.engine.poll_interval)
         finally:
-            for runner in self.runners.values():
-                runner.stop()
-            await self._drain()
-            self.ami.remove_listener(self._on_ami_event)
-            ami_stop.set()
+            await self._shut_down(lease_task, lease_stop, ami_stop, ami_tasks, metrics_site)
+
+    async def _shut_down(
+        self,
+        lease_task: asyncio.Task[Any] | None,
+        lease_stop: asyncio.Event,
+        ami_stop: asyncio.Event,
+        ami_tasks: list[asyncio.Task[None]],
+        metrics_site: web.AppRunner | None,
+    ) -> None:
+        """Let live calls end, then close everything in order; the lease is given up last."""
+        for runner in self.runners.values():
+            runner.stop()
+        await self._drain(keep={lease_task} if lease_task is not None else set())
+        lease_stop.set()
+        if lease_task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(ami_task, 5)
-            await self.agi.close()
-            if metrics_site is not None:
-                await metrics_site.cleanup()
+                await asyncio.wait_for(lease_task, 5)
+        for link in self.links.values():
+            link.ami.remove_listener(self._on_ami_event)
+        ami_stop.set()
+        for task in ami_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 5)
+        await self.agi.close()
+        if metrics_site is not None:
+            await metrics_site.cleanup()
+        if self.workers is not None:
             with contextlib.suppress(Exception):
-                await self.db(self.store.release)
-            self._db_pool.shutdown(wait=True)
+                await self.db(self.workers.stop, self.clock())
+        with contextlib.suppress(Exception):
+            await self.db(self.store.release)
+        self._db_pool.shutdown(wait=True)
 
     def metrics_text(self) -> str:
         return render(
             self.metrics,
             in_flight=self.in_flight,
             in_flight_by_campaign={r.campaign.name: r.in_flight for r in self.runners.values()},
-            ami_connected=self.ami.connected.is_set(),
-            ami_reconnects=self.ami.reconnects,
+            ami_connected=all(link.ami.connected.is_set() for link in self.links.values()),
+            ami_reconnects=sum(link.ami.reconnects for link in self.links.values()),
+            servers={name: link.usable() for name, link in self.links.items()},
+            trunks_down={name: why for name, (up, why) in self.trunks_up().items() if not up},
+            database_up=self._db_ok_since is not None,
         )
 
     async def _start_metrics(self) -> web.AppRunner | None:
@@ -487,35 +744,48 @@ class Engine:
         logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
         return runner
 
-    def may_dial(self) -> bool:
-        """Only on a connection whose calls have been reconciled (so a claim never races a reconcile)."""
-        return self.ami.connected.is_set() and self._reconciled_generation == self.ami.reconnects
+    async def _watch_connections(self) -> None:
+        """Per server: on losing AMI, its trunks are down for us; on each new connection, reconcile its
+        calls before dialling through it again."""
+        for link in self.links.values():
+            await self._watch(link)
 
-    async def _watch_connection(self) -> None:
-        """On losing AMI: stop dialling. On each new connection: reconcile before dialling again."""
-        connected = self.ami.connected.is_set()
-        if self._was_connected != connected:
+    async def _watch(self, link: ServerLink) -> None:
+        connected = link.ami.connected.is_set()
+        if link.was_connected != connected:
             for runner in self.runners.values():
                 runner.wake.set()  # a runner waiting for a channel re-reads the connection
-        if self._was_connected and not connected:
+        if link.was_connected and not connected:
+            live = sum(1 for server, _trunk in self._route.values() if server == link.name)
             logger.warning(
-                "AMI lost with %d call(s) in progress: dialling stops until it is back",
-                len(self._settled),
-                extra={"action": "ami_lost"},
+                "AMI of %s lost with %d call(s) in progress: its trunks are down until it is back",
+                link.name,
+                live,
+                extra={"action": "ami_lost", "server": link.name},
             )
-        generation = self.ami.reconnects
-        if connected and self._reconciled_generation != generation:
-            # Every call of ours in progress was placed on an earlier connection: check each one.
-            uncertain = set(self._settled) if self._reconciled_generation is not None else set()
+            self.health.server_down(link.name, NO_AMI)
+        generation = link.ami.reconnects
+        if connected and link.reconciled_generation != generation:
+            # Every call of ours in progress there was placed on an earlier connection: check each one.
+            uncertain = (
+                {a for a, (server, _t) in self._route.items() if server == link.name}
+                if link.reconciled_generation is not None
+                else set()
+            )
             try:
-                await self.reconcile(uncertain)
-                self._reconciled_generation = generation
+                await self.reconcile(link, uncertain)
+                link.reconciled_generation = generation
+                self.health.server_up(link.name)
                 for runner in self.runners.values():
                     runner.wake.set()
             except (AmiTimeoutError, AmiConnectError) as exc:
-                logger.warning("reconciliation failed: %s", exc, extra={"action": "reconcile_failed"})
+                logger.warning("reconciliation of %s failed: %s", link.name, exc,
+                               extra={"action": "reconcile_failed", "server": link.name})  # fmt: skip
                 connected = False
-        self._was_connected = connected
+            except self.store.db_errors as exc:
+                self._db_failed(exc)
+                connected = False
+        link.was_connected = connected
 
     async def _sync_runners(self) -> None:
         """One runner per running or paused campaign; a campaign that stopped lets its runner go."""
@@ -546,19 +816,27 @@ class Engine:
                 return False
         return True
 
-    async def _drain(self) -> None:
-        """Let live calls end normally (their outcome is recorded); stop everything else."""
+    async def _drain(self, keep: set[asyncio.Task[Any]]) -> None:
+        """Let live calls end normally (their outcome is recorded); stop everything else but ``keep``
+        (the lease: renewed while the calls end, so nobody adopts them meanwhile)."""
         deadline = asyncio.get_running_loop().time() + self.settings.engine.call_margin
-        while self.ami.connected.is_set() and asyncio.get_running_loop().time() < deadline:
-            calls = [t for t in self._tasks if getattr(t, "is_call", False)]
-            if not calls:
+        while asyncio.get_running_loop().time() < deadline:
+            calls = [
+                t for t in self._tasks if getattr(t, "is_call", False) or getattr(t, "is_adopted", False)
+            ]
+            reachable = [
+                a for a, (server, _t) in self._route.items()
+                if server in self.links and self.links[server].ami.connected.is_set()
+            ]  # fmt: skip
+            if not calls or not reachable:
                 break
             await asyncio.wait(calls, timeout=1.0)
         # Calls still unsettled (AMI is down) stay live in the database: the next start reconciles them.
-        for task in list(self._tasks):
+        others = [task for task in self._tasks if task not in keep]
+        for task in others:
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        if others:
+            await asyncio.wait(others, timeout=5)
 
 
 class Chain:
@@ -619,7 +897,12 @@ class CampaignRunner:
         if reason != self._reason or loop.time() - self._reason_at > REASON_REFRESH_SECONDS:
             self._reason, self._reason_at = reason, loop.time()
             logger.debug("campaign %s: %s", self.campaign.name, reason)
-            await self.engine.db(self.engine.store.set_reason, self.campaign.id, reason, self.engine.clock())
+            try:
+                await self.engine.db(
+                    self.engine.store.set_reason, self.campaign.id, reason, self.engine.clock()
+                )
+            except self.engine.store.db_errors:
+                self._reason_at = 0.0  # written again once the database is back
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once on a campaign change, a change of the AMI connection, or stop (the
@@ -634,9 +917,14 @@ class CampaignRunner:
         while not self.stopping:
             self.wake.clear()
             if loop.time() - self._selected_at > engine.settings.engine.selection_interval or not self.ready:
-                added = await engine.db(
-                    engine.store.select_debtors, self.campaign.id, self.campaign.spec, engine.clock()
-                )
+                try:
+                    added = await engine.db(
+                        engine.store.select_debtors, self.campaign.id, self.campaign.spec, engine.clock()
+                    )
+                except engine.store.db_errors as exc:
+                    engine._db_failed(exc)
+                    await self._sleep(poll)
+                    continue
                 self._selected_at, self.ready = loop.time(), True
                 if added:
                     logger.info("campaign %s: %d debtor(s) selected", self.campaign.name, added)
@@ -645,7 +933,7 @@ class CampaignRunner:
                 await self._sleep(poll)
                 continue
             if not engine.may_dial():
-                await self._say("ожидание Asterisk (нет связи с AMI)")
+                await self._say(f"ожидание Asterisk ({NO_AMI})")
                 await self._sleep(poll)
                 continue
             if not self.slots.try_acquire():
@@ -661,7 +949,15 @@ class CampaignRunner:
         if not await self._wait_for_token() or not engine.may_dial():
             await self.slots.release()
             return
-        result = await engine.db(engine.store.claim, self.campaign, engine.clock())
+        try:
+            result = await engine.db(engine.claim_timed, self.campaign, engine.clock(), engine.trunks_up())
+        except engine.store.db_errors as exc:
+            engine._db_failed(exc)
+            await self.slots.release()
+            self._reason = "нет связи с базой данных"
+            await self._sleep(engine.settings.engine.poll_interval)
+            return
+        engine._db_answered()
         if isinstance(result, Nothing):
             await self.slots.release()
             await self._say(result.reason)

@@ -112,6 +112,9 @@ class CallTracker:
         while len(book) > self._shadow_limit:
             book.popitem(last=False)
 
+    def shadow_knows(self, call_id: str) -> bool:
+        return call_id in self._shadows or call_id in self._ended
+
     def take_over(self, call_id: str) -> Call | None:
         """Adopt another worker's call from the shadow book: a live one is followed from now on (and
         returned as it stands); an ended one is returned final (its originate taken as a success: it had a

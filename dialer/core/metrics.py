@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 RECENT = 10_000
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CLAIM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
 @dataclass
@@ -51,6 +52,9 @@ class EngineMetrics:
     max_in_flight: int = 0
     originate_latency: Histogram = field(default_factory=Histogram)  # Originate sent → accepted
     refill_latency: Histogram = field(default_factory=Histogram)  # a channel freed → the next Originate
+    # the claim transaction, locks included (docs/scale-out.md): its wait grows with contention
+    claim_latency: Histogram = field(default_factory=lambda: Histogram(CLAIM_BUCKETS))
+    adopted: int = 0  # live calls taken over from workers whose lease ran out
 
     def count_outcome(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -89,6 +93,9 @@ def render(
     in_flight_by_campaign: Mapping[str, int],
     ami_connected: bool,
     ami_reconnects: int,
+    servers: Mapping[str, bool] | None = None,
+    trunks_down: Mapping[str, str] | None = None,
+    database_up: bool = True,
 ) -> str:
     lines = [
         "# HELP upravdolg_calls_total Calls that ended, by outcome.",
@@ -131,5 +138,32 @@ def render(
         "# HELP upravdolg_ami_reconnects_total AMI reconnections after a lost session.",
         "# TYPE upravdolg_ami_reconnects_total counter",
         f"upravdolg_ami_reconnects_total {ami_reconnects}",
+    ]
+    lines += _histogram(
+        "upravdolg_claim_seconds",
+        "The claim transaction (shared limits under row locks), from start to commit.",
+        metrics.claim_latency,
+    )
+    lines += [
+        "# HELP upravdolg_calls_adopted_total Live calls taken over from workers whose lease ran out.",
+        "# TYPE upravdolg_calls_adopted_total counter",
+        f"upravdolg_calls_adopted_total {metrics.adopted}",
+        "# HELP upravdolg_database_up 1 while the database answers.",
+        "# TYPE upravdolg_database_up gauge",
+        f"upravdolg_database_up {1 if database_up else 0}",
+        "# HELP upravdolg_server_connected 1 while the AMI link to the server is up and reconciled.",
+        "# TYPE upravdolg_server_connected gauge",
+    ]
+    lines += [
+        f"upravdolg_server_connected{_labels({'server': k})} {int(v)}"
+        for k, v in sorted((servers or {}).items())
+    ]
+    lines += [
+        "# HELP upravdolg_trunk_down 1 for a trunk this worker skips (server away, calls failing).",
+        "# TYPE upravdolg_trunk_down gauge",
+    ]
+    lines += [
+        f"upravdolg_trunk_down{_labels({'trunk': k, 'reason': v})} 1"
+        for k, v in sorted((trunks_down or {}).items())
     ]
     return "\n".join(lines) + "\n"
