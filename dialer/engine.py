@@ -484,7 +484,8 @@ class Engine:
         if not trunk:
             return
         if self.health.result(trunk, outcome, asyncio.get_running_loop().time(), detail):
-            logger.warning("trunk %s is down for %.0f s: %s", trunk, self.health.cool_down, detail or (outcome.value if outcome else "?"),
+            why = detail or (outcome.value if outcome else "?")
+            logger.warning("trunk %s is down for %.0f s: %s", trunk, self.health.cool_down, why,
                            extra={"action": "trunk_down", "trunk": trunk})  # fmt: skip
 
     def trunks_up(self) -> TrunksUp:
