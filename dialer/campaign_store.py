@@ -578,15 +578,27 @@ class CampaignStore:
         enforces). Returns a warning per trunk another worker had configured differently."""
         warnings: list[str] = []
         with self.sessions.begin() as session:
+            dialect_insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
             for config in self.topology.trunks.values():
-                row = session.get(Trunk, config.name, with_for_update=True)
+                # workers starting together: the row is created once, then each updates it under its lock
+                session.execute(
+                    dialect_insert(Trunk)
+                    .values(
+                        name=config.name,
+                        server="",
+                        endpoint="",
+                        priority=0,
+                        groups="",
+                        configured_by="",
+                        configured_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["name"])
+                )
+                row = session.get_one(Trunk, config.name, with_for_update=True)
                 groups = ",".join(config.groups)
                 wanted = (config.server, config.endpoint, config.max_channels, config.calls_per_second,
                           config.priority, groups)  # fmt: skip
-                if row is None:
-                    row = Trunk(name=config.name, pace_tat=None)
-                    session.add(row)
-                else:
+                if row.configured_by:
                     stored = (row.server, row.endpoint, row.max_channels, row.calls_per_second, row.priority,
                               row.groups)  # fmt: skip
                     if stored != wanted and row.configured_by != self.worker:
