@@ -200,6 +200,8 @@ class Engine:
         (the attempt's answer time is written again with its outcome)."""
         try:
             self.store.answered(marks)
+        except self.store.db_errors as exc:
+            logger.warning("recording answered calls failed: %s", exc, extra={"action": "db_failed"})
         except Exception:
             logger.exception("recording answered calls failed", extra={"action": "db_failed"})
 
