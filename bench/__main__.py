@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ami_events, dashboard_queries, engine_pacing, ivr_cost, registry_import
+from bench import ami_events, dashboard_queries, engine_pacing, ivr_cost, registry_import, scaleout
 
 BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "ami_events": ami_events.run,
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "engine_pacing": engine_pacing.run,
     "ivr_cost": ivr_cost.run,
     "dashboard_queries": dashboard_queries.run,
+    "scaleout": scaleout.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -18,6 +18,7 @@ from dialer.cli_claims import CLAIM_COMMANDS, add_claim_parsers
 from dialer.cli_field import FIELD_COMMANDS, add_field_parsers
 from dialer.cli_legal import LEGAL_COMMANDS, add_legal_parsers
 from dialer.cli_reports import REPORT_COMMANDS, add_report_parsers
+from dialer.cli_workers import WORKER_COMMANDS, add_worker_parsers
 from dialer.errors import UpravDolgError
 from dialer.settings import Settings, load_settings, parse_overrides
 
@@ -326,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parsers(sub)
     add_legal_parsers(sub)
     add_claim_parsers(sub)
+    add_worker_parsers(sub)
     sounds = sub.add_parser(
         "sounds", help="the IVR's prompts: build placeholders, import recordings, check what is missing"
     )
@@ -970,6 +972,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     **REPORT_COMMANDS,
     **LEGAL_COMMANDS,
     **CLAIM_COMMANDS,
+    **WORKER_COMMANDS,
 }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import CallAttempt, Worker
@@ -158,3 +158,12 @@ class WorkerStore:
             rows = list(session.scalars(select(Worker).order_by(Worker.name)))
             session.expunge_all()
             return rows
+
+
+def live_calls_by(session: Session, column: str) -> dict[str, int]:
+    """Live calls (all workers) counted by ``worker``, ``server`` or ``trunk``."""
+    key = {"worker": CallAttempt.worker, "server": CallAttempt.server, "trunk": CallAttempt.trunk}[column]
+    live = or_(*(CallAttempt.state == state for state in LIVE_STATES))
+    return {
+        name: count for name, count in session.execute(select(key, func.count()).where(live).group_by(key))
+    }

@@ -145,6 +145,16 @@ def render(
         metrics.claim_latency,
     )
     lines += [
+        "# HELP upravdolg_claim_seconds_recent The claim transaction's quantiles over the recent claims.",
+        "# TYPE upravdolg_claim_seconds_recent gauge",
+    ]
+    claims = metrics.claim_latency
+    lines += [
+        f'upravdolg_claim_seconds_recent{{quantile="{q}"}} {_number(claims.percentile(float(q)))}'
+        for q in ("0.5", "0.95", "0.99")
+        if claims.recent
+    ]
+    lines += [
         "# HELP upravdolg_calls_adopted_total Live calls taken over from workers whose lease ran out.",
         "# TYPE upravdolg_calls_adopted_total counter",
         f"upravdolg_calls_adopted_total {metrics.adopted}",

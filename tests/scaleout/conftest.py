@@ -4,9 +4,6 @@ PostgreSQL. What the tests look at is the database the workers share, sampled wh
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,10 +25,9 @@ from dialer.campaigns import apply_spec, set_state
 from dialer.sandbox import Sandbox
 from dialer.settings import Settings
 from tests.asterisk import conftest as asterisk_fixtures
-from tests.browser.conftest import free_port, log_tail
 from tests.conftest import _postgres_database
 from tests.fixtures.registry_files import write_csv
-from tests.scaleout.topology import AsteriskHost, build_hosts
+from tests.scaleout.topology import AsteriskHost, WorkerProcess, build_hosts, launch_worker, log_tail
 
 # The Asterisk tests' fixtures, offered here too (the sandbox with the short test prompts).
 sandbox_settings = asterisk_fixtures.sandbox_settings
@@ -74,88 +70,6 @@ def hosts(sandbox: Sandbox) -> Iterator[list[AsteriskHost]]:
 # ---------------------------------------------------------------------------------------- the workers
 
 
-@dataclass
-class WorkerProcess:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    metrics_port: int
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
-
-    def stop(self, limit: float = 60.0) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(limit)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-                raise AssertionError(f"worker {self.name} ignored SIGTERM:\n{log_tail(self.log)}") from None
-        return self.process.returncode
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-def worker_toml(
-    name: str,
-    hosts: Sequence[AsteriskHost],
-    *,
-    agi_port: int,
-    metrics_port: int,
-    trunk_channels: int,
-    trunk_rate: float | None = None,
-) -> str:
-    lines = [
-        "[engine]",
-        f'worker = "{name}"',
-        f"metrics_port = {metrics_port}",
-        'metrics_host = "127.0.0.1"',
-        "heartbeat_interval = 1.0",
-        "worker_lease = 5.0",
-        "call_margin = 120.0",
-        "[agi]",
-        'listen_host = "0.0.0.0"',
-        f"listen_port = {agi_port}",
-        "[ami]",
-        "ping_interval = 1.0",
-        "ping_timeout = 1.0",
-        "connect_timeout = 2.0",
-        "action_timeout = 3.0",
-        "reconnect_max = 2.0",
-        "[api]",
-        "port = 0",
-        "[log]",
-        'level = "INFO"',
-    ]
-    for host in hosts:
-        lines += [
-            "[[asterisk]]",
-            f'name = "{host.name}"',
-            f'host = "{host.ip}"',
-            f'agi_host = "{host.host_ip}"',
-            f"agi_port = {agi_port}",
-        ]
-    for host in hosts:
-        lines += [
-            "[[trunks]]",
-            f'name = "{host.name}-sim"',
-            f'server = "{host.name}"',
-            'endpoint = "sim"',
-            f"max_channels = {trunk_channels}",
-            'groups = ["sim"]',
-        ]
-        if trunk_rate is not None:
-            lines.append(f"calls_per_second = {trunk_rate}")
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture
 def start_worker(
     settings: Settings, sandbox: Sandbox, tmp_path: Path
@@ -166,38 +80,15 @@ def start_worker(
     def start(
         name: str, hosts: Sequence[AsteriskHost], trunk_channels: int = 4, **extra: Any
     ) -> WorkerProcess:
-        agi_port, metrics_port = free_port(), free_port()
-        config = tmp_path / f"{name}.toml"
-        config.write_text(
-            worker_toml(
-                name,
-                hosts,
-                agi_port=agi_port,
-                metrics_port=metrics_port,
-                trunk_channels=trunk_channels,
-                **extra,
-            ),
-            "utf-8",
+        worker = launch_worker(
+            name,
+            hosts,
+            settings=settings,
+            secret=sandbox.ensure_secret(),
+            folder=tmp_path,
+            trunk_channels=trunk_channels,
+            **extra,
         )
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("UPRAVDOLG_")},
-            "UPRAVDOLG_CONFIG": str(config),
-            "UPRAVDOLG_DATABASE_URL": settings.database.url,
-            "UPRAVDOLG_AMI_SECRET": sandbox.ensure_secret(),
-            "UPRAVDOLG_IVR_SOUND_FOLDER": settings.ivr.sound_folder,
-            "UPRAVDOLG_IVR_SOUNDS_BUILD": settings.ivr.sounds_build,
-            "UPRAVDOLG_IVR_MENU_TIMEOUT": str(settings.ivr.menu_timeout),
-        }
-        log = tmp_path / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "dialer", "run", "--no-api"],
-                env=env,
-                cwd=tmp_path,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        worker = WorkerProcess(name, process, log, metrics_port)
         started.append(worker)
         return worker
 

@@ -15,7 +15,6 @@ from db.models import CallAttempt
 from dialer.bootstrap import Storage
 from tests.scaleout.conftest import (
     Watch,
-    WorkerProcess,
     attempts,
     campaign_done,
     load_debtors,
@@ -23,7 +22,7 @@ from tests.scaleout.conftest import (
     start_campaign,
     wait_until,
 )
-from tests.scaleout.topology import AsteriskHost
+from tests.scaleout.topology import AsteriskHost, WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 pytestmark = pytest.mark.timeout(300)

@@ -18,14 +18,17 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dialer.ami import AmiClient
 from dialer.sandbox import Sandbox
-from dialer.settings import AmiSettings
+from dialer.settings import AmiSettings, Settings
 
 SUBNET = "10.231"
 FOLDERS = {  # asterisk.conf [directories] key -> the host's own folder (under the chroot)
@@ -206,3 +209,146 @@ def build_hosts(sandbox: Sandbox, secret: str, names: list[str]) -> list[Asteris
             host.down()
         raise
     return hosts
+
+
+# ---------------------------------------------------------------------------------------- workers
+
+
+@dataclass
+class WorkerProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    metrics_port: int
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self, limit: float = 60.0) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(limit)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                raise AssertionError(f"worker {self.name} ignored SIGTERM:\n{log_tail(self.log)}") from None
+        return self.process.returncode
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def worker_toml(
+    name: str,
+    hosts: Sequence[AsteriskHost],
+    *,
+    agi_port: int,
+    metrics_port: int,
+    trunk_channels: int,
+    trunk_rate: float | None = None,
+) -> str:
+    lines = [
+        "[engine]",
+        f'worker = "{name}"',
+        f"metrics_port = {metrics_port}",
+        'metrics_host = "127.0.0.1"',
+        "heartbeat_interval = 1.0",
+        "worker_lease = 5.0",
+        "call_margin = 120.0",
+        "[agi]",
+        'listen_host = "0.0.0.0"',
+        f"listen_port = {agi_port}",
+        "[ami]",
+        "ping_interval = 1.0",
+        "ping_timeout = 1.0",
+        "connect_timeout = 2.0",
+        "action_timeout = 3.0",
+        "reconnect_max = 2.0",
+        "[api]",
+        "port = 0",
+        "[log]",
+        'level = "INFO"',
+    ]
+    for host in hosts:
+        lines += [
+            "[[asterisk]]",
+            f'name = "{host.name}"',
+            f'host = "{host.ip}"',
+            f'agi_host = "{host.host_ip}"',
+            f"agi_port = {agi_port}",
+        ]
+    for host in hosts:
+        lines += [
+            "[[trunks]]",
+            f'name = "{host.name}-sim"',
+            f'server = "{host.name}"',
+            'endpoint = "sim"',
+            f"max_channels = {trunk_channels}",
+            'groups = ["sim"]',
+        ]
+        if trunk_rate is not None:
+            lines.append(f"calls_per_second = {trunk_rate}")
+    return "\n".join(lines) + "\n"
+
+
+def launch_worker(
+    name: str,
+    hosts: Sequence[AsteriskHost],
+    *,
+    settings: Settings,
+    secret: str,
+    folder: Path,
+    trunk_channels: int = 4,
+    trunk_rate: float | None = None,
+) -> WorkerProcess:
+    """`upravdolg run` as worker ``name`` over ``hosts``, on ``settings``' database and test prompts,
+    its log and configuration in ``folder``."""
+    agi_port, metrics_port = free_port(), free_port()
+    config = folder / f"{name}.toml"
+    config.write_text(
+        worker_toml(
+            name,
+            hosts,
+            agi_port=agi_port,
+            metrics_port=metrics_port,
+            trunk_channels=trunk_channels,
+            trunk_rate=trunk_rate,
+        ),
+        "utf-8",
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("UPRAVDOLG_")},
+        "UPRAVDOLG_CONFIG": str(config),
+        "UPRAVDOLG_DATABASE_URL": settings.database.url,
+        "UPRAVDOLG_AMI_SECRET": secret,
+        "UPRAVDOLG_IVR_SOUND_FOLDER": settings.ivr.sound_folder,
+        "UPRAVDOLG_IVR_SOUNDS_BUILD": settings.ivr.sounds_build,
+        "UPRAVDOLG_IVR_MENU_TIMEOUT": str(settings.ivr.menu_timeout),
+    }
+    log = folder / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dialer", "run", "--no-api"],
+            env=env,
+            cwd=folder,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return WorkerProcess(name, process, log, metrics_port)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def log_tail(log: Path, lines: int = 40) -> str:
+    text = log.read_text(errors="replace") if log.exists() else "(no log)"
+    return "\n".join(text.splitlines()[-lines:])

@@ -43,5 +43,29 @@ def test_render() -> None:
     assert 'upravdolg_originate_latency_seconds_bucket{le="+Inf"} 1' in lines
     assert "upravdolg_ami_connected 1" in lines and "upravdolg_ami_reconnects_total 2" in lines
     assert text.endswith("\n")
+    assert not [line for line in lines if line.startswith("upravdolg_claim_seconds_recent{")], "no claims yet"
     for line in lines:
         assert line.startswith("#") or line.startswith("upravdolg_"), line
+
+
+def test_render_the_scale_out_figures() -> None:
+    metrics = EngineMetrics(adopted=3)
+    for value in (0.001, 0.002, 0.003, 0.004, 0.050):
+        metrics.claim_latency.observe(value)
+    lines = render(
+        metrics,
+        in_flight=0,
+        in_flight_by_campaign={},
+        ami_connected=False,
+        ami_reconnects=0,
+        servers={"ast1": True, "ast2": False},
+        trunks_down={"ast2-sim": "ast2: нет связи с AMI"},
+        database_up=False,
+    ).splitlines()
+    assert 'upravdolg_claim_seconds_bucket{le="0.0025"} 2' in lines
+    assert 'upravdolg_claim_seconds_recent{quantile="0.5"} 0.003' in lines
+    assert 'upravdolg_claim_seconds_recent{quantile="0.95"} 0.05' in lines
+    assert "upravdolg_calls_adopted_total 3" in lines and "upravdolg_database_up 0" in lines
+    assert 'upravdolg_server_connected{server="ast1"} 1' in lines
+    assert 'upravdolg_server_connected{server="ast2"} 0' in lines
+    assert 'upravdolg_trunk_down{trunk="ast2-sim",reason="ast2: нет связи с AMI"} 1' in lines
