@@ -27,8 +27,10 @@ from dialer.campaigns import (
     get_spec,
     set_state,
 )
+from dialer.worker_store import trunk_rows, worker_rows
 
 NEW = "__new__"
+WORKER_STATES = {"alive": "работает", "stopped": "остановлен", "lease expired": "не отвечает"}
 LISTENS_PAGE = 50
 COUNTERS = (
     ("in_flight", "На линии"),
@@ -61,6 +63,7 @@ def render(ctx: DashboardContext, user: UserInfo) -> None:
         )
     else:
         st.info("Кампаний пока нет.")
+    _workers(ctx)
     names = [c.name for c in summaries]
     options = [*names, NEW] if user.can(Permission.CALL) else names
     if not options:
@@ -84,6 +87,57 @@ def render(ctx: DashboardContext, user: UserInfo) -> None:
     if user.can(Permission.CALL):
         with st.expander("Изменить параметры кампании"):
             _form(ctx, get_spec(ctx.storage.sessions, ctx.organisation_id, summary.name))
+
+
+def worker_state_label(state: str) -> str:
+    """The worker's state (dialer.worker_store.worker_state) in Russian."""
+    if state.startswith("adopted by "):
+        return f"остановился, звонки переданы {state.removeprefix('adopted by ')}"
+    return WORKER_STATES.get(state, state)
+
+
+def _workers(ctx: DashboardContext) -> None:
+    """The dialer workers sharing the database and the trunks' live calls (docs/scale-out.md)."""
+    now = ctx.now()
+    with ctx.storage.sessions() as session:
+        workers = worker_rows(session, now, timedelta(seconds=ctx.settings.engine.worker_lease))
+        trunks = trunk_rows(session)
+    if not workers:
+        return
+    alive = sum(1 for w in workers if w.state == "alive")
+    with st.expander(f"Обработчики: на связи {alive} из {len(workers)}; линии"):
+        st.dataframe(
+            [
+                {
+                    "Обработчик": w.name,
+                    "Состояние": worker_state_label(w.state),
+                    "На линии": w.live_calls,
+                    "Последний сигнал": moment(w.heartbeat_at, ctx.zone),
+                    "Серверы": w.servers,
+                }
+                for w in workers
+            ],
+            hide_index=True,
+            width="stretch",
+            key="calling_workers",
+        )
+        if trunks:
+            st.dataframe(
+                [
+                    {
+                        "Линия": t.name,
+                        "Сервер": t.server,
+                        "На линии": t.live_calls,
+                        "Каналов": str(t.max_channels) if t.max_channels else "без ограничения",
+                        "Вызовов/с": f"{t.calls_per_second:g}" if t.calls_per_second else "без ограничения",
+                        "Группы": t.groups,
+                    }
+                    for t in trunks
+                ],
+                hide_index=True,
+                width="stretch",
+                key="calling_trunks",
+            )
 
 
 def _controls(ctx: DashboardContext, summary: CampaignSummary) -> None:

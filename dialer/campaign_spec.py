@@ -2,8 +2,9 @@
 
 ```toml
 name = "Ноябрь 2026"
-trunk = "sim"                      # "sim" = the simulated-debtor context; else a PJSIP endpoint name
-max_channels = 10                  # concurrent calls, never exceeded
+trunk = "sim"                      # a [[trunks]] group or trunk (docs/scale-out.md); without [[trunks]]:
+                                   # "sim" = the simulated-debtor context, else a PJSIP endpoint name
+max_channels = 10                  # concurrent calls, never exceeded (all workers together)
 calls_per_second = 2.0             # originate rate, never exceeded (fractions allowed)
 dial_timeout = "30s"
 [select]                           # which debtors: all keys optional

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from dialer.settings import Settings
@@ -19,37 +19,21 @@ def add_worker_parsers(sub: SubParsers) -> None:
     sub.add_parser("trunks", help="the trunks the workers share: limits and live calls, all workers together")
 
 
-def worker_state(heartbeat_at: datetime, stopped_at: datetime | None, adopted_by: str, now: datetime,
-                 lease: timedelta) -> str:  # fmt: skip
-    """alive | stopped | lease expired | adopted by NAME."""
-    if adopted_by:
-        return f"adopted by {adopted_by}"
-    if stopped_at is not None:
-        return "stopped"
-    return "alive" if heartbeat_at >= now - lease else "lease expired"
-
-
 def cmd_workers(_args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from db.models import Worker
     from dialer.bootstrap import open_storage, utc_now
-    from dialer.worker_store import live_calls_by
+    from dialer.worker_store import worker_rows
 
     now = utc_now()
-    lease = timedelta(seconds=settings.engine.worker_lease)
     with open_storage(settings) as storage, storage.sessions() as session:
-        rows = list(session.scalars(select(Worker).order_by(Worker.name)))
-        live = live_calls_by(session, "worker")
+        rows = worker_rows(session, now, timedelta(seconds=settings.engine.worker_lease))
     if not rows:
         sys.stdout.write("no worker has run on this database yet\n")
         return 0
     for row in rows:
-        state = worker_state(row.heartbeat_at, row.stopped_at, row.adopted_by, now, lease)
         age = (now - row.heartbeat_at).total_seconds()
         sys.stdout.write(
-            f"{row.name}  {state}  host {row.host} pid {row.pid}  heartbeat {age:.1f} s ago  "
-            f"live calls {live.get(row.name, 0)}  servers {row.servers or '-'}\n"
+            f"{row.name}  {row.state}  host {row.host} pid {row.pid}  heartbeat {age:.1f} s ago  "
+            f"live calls {row.live_calls}  servers {row.servers or '-'}\n"
         )
     return 0
 

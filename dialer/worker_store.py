@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import CallAttempt, Worker
+from db.models import CallAttempt, Trunk, Worker
 from dialer.errors import UpravDolgError
 
 LIVE_STATES = ("dialling", "up")
@@ -167,3 +167,69 @@ def live_calls_by(session: Session, column: str) -> dict[str, int]:
     return {
         name: count for name, count in session.execute(select(key, func.count()).where(live).group_by(key))
     }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRow:
+    name: str
+    state: str  # alive | stopped | lease expired | adopted by NAME
+    host: str
+    pid: int
+    heartbeat_at: datetime
+    live_calls: int
+    servers: str
+
+
+def worker_state(row: Worker, now: datetime, lease: timedelta) -> str:
+    if row.adopted_by:
+        return f"adopted by {row.adopted_by}"
+    if row.stopped_at is not None:
+        return "stopped"
+    return "alive" if row.heartbeat_at >= now - lease else "lease expired"
+
+
+def worker_rows(session: Session, now: datetime, lease: timedelta) -> list[WorkerRow]:
+    """Every worker that ran on this database, with its state and live calls (CLI, dashboard)."""
+    live = live_calls_by(session, "worker")
+    return [
+        WorkerRow(
+            row.name,
+            worker_state(row, now, lease),
+            row.host,
+            row.pid,
+            row.heartbeat_at,
+            live.get(row.name, 0),
+            row.servers,
+        )
+        for row in session.scalars(select(Worker).order_by(Worker.name))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkRow:
+    name: str
+    server: str
+    endpoint: str
+    live_calls: int
+    max_channels: int | None
+    calls_per_second: float | None
+    priority: int
+    groups: str
+
+
+def trunk_rows(session: Session) -> list[TrunkRow]:
+    """The trunks the workers synced into the database, with their live calls (all workers)."""
+    live = live_calls_by(session, "trunk")
+    return [
+        TrunkRow(
+            row.name,
+            row.server,
+            row.endpoint,
+            live.get(row.name, 0),
+            row.max_channels,
+            row.calls_per_second,
+            row.priority,
+            row.groups,
+        )
+        for row in session.scalars(select(Trunk).order_by(Trunk.priority.desc(), Trunk.name))
+    ]

@@ -284,3 +284,41 @@ def test_statistics_are_computed_on_request_and_read_by_everybody(app: AppTest, 
     log_in(app, "look")
     go(app, "statistics")
     assert "Данные на " in texts(app) and "Статистика ещё не рассчитана" not in texts(app)
+
+
+def test_the_calling_page_lists_the_workers_and_trunks(
+    app: AppTest, storage: Storage, settings: Settings
+) -> None:
+    """docs/scale-out.md: the supervisors see which workers dial and what the trunks carry."""
+    from dialer.bootstrap import make_campaign_store
+    from dialer.topology import AsteriskServer, TrunkConfig
+    from dialer.worker_store import WorkerStore
+
+    log_in(app, "look")
+    go(app, "calling")
+    assert not [e for e in app.expander if e.label.startswith("Обработчики")], "no worker ran yet"
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=settings.engine.worker_lease)
+    WorkerStore(storage.sessions, "dialer-1", lease=lease).register(["ast1"], now)
+    gone = WorkerStore(storage.sessions, "dialer-2", lease=lease)
+    gone.single_writer = False
+    gone.register(["ast1"], now - timedelta(minutes=5))
+    configured = settings.model_copy(
+        update={
+            "asterisk": (AsteriskServer(name="ast1"),),
+            "trunks": (TrunkConfig(name="city-a", server="ast1", endpoint="prov", max_channels=30),),
+        }
+    )
+    make_campaign_store(configured, storage).sync_trunks(now)
+    go(app, "debtors")
+    go(app, "calling")
+    (expander,) = [e for e in app.expander if e.label.startswith("Обработчики")]
+    assert expander.label == "Обработчики: на связи 1 из 2; линии"
+    workers = next(d.value for d in app.dataframe if "Обработчик" in d.value.columns)
+    assert list(workers["Состояние"]) == ["работает", "не отвечает"]
+    trunks = next(d.value for d in app.dataframe if "Линия" in d.value.columns)
+    assert (trunks["Линия"].iloc[0], trunks["Каналов"].iloc[0], trunks["На линии"].iloc[0]) == (
+        "city-a",
+        "30",
+        0,
+    )
