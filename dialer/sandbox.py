@@ -27,6 +27,7 @@ from pathlib import Path
 from dialer.ami import AmiClient
 from dialer.asterisk_config import install_agi, install_sounds, render_config
 from dialer.errors import NotRootError, SandboxError, UpravDolgError
+from dialer.processes import pid_alive
 from dialer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -55,20 +56,6 @@ def require_root(what: str) -> None:
             f"`{what}` needs root: it builds a chroot with debootstrap and runs Asterisk inside it",
             hint="run it as root (e.g. sudo), or point ami.* at an Asterisk you run yourself",
         )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is not alive for our purposes.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 class Sandbox:
@@ -166,7 +153,7 @@ class Sandbox:
             pid = int((self.root / PID_FILE).read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _pid_alive(pid) else None
+        return pid if pid_alive(pid) else None
 
     def chroot_pids(self) -> list[int]:
         """Every process whose root directory is our chroot (so `down` can leave none behind)."""
@@ -266,7 +253,7 @@ class Sandbox:
             with contextlib.suppress(SandboxError, subprocess.TimeoutExpired):
                 self.cli("core stop now", timeout=5)
             deadline = time.monotonic() + timeout
-            while _pid_alive(pid) and time.monotonic() < deadline:
+            while pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
         for sig in (signal.SIGTERM, signal.SIGKILL):
             remaining = self.chroot_pids()
@@ -275,7 +262,7 @@ class Sandbox:
                     os.kill(other, sig)
             deadline = time.monotonic() + 3
             while remaining and time.monotonic() < deadline:
-                remaining = [p for p in remaining if _pid_alive(p)]
+                remaining = [p for p in remaining if pid_alive(p)]
                 time.sleep(0.05)
         (self.root / PID_FILE).unlink(missing_ok=True)
         return "Asterisk sandbox stopped"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import CallAttempt, Trunk, Worker
 from dialer.errors import UpravDolgError
+from dialer.processes import pid_alive
 
 LIVE_STATES = ("dialling", "up")
 
@@ -38,16 +39,6 @@ class AdoptedCall:
     server: str
     trunk: str
     campaign_id: int | None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class WorkerStore:
@@ -67,7 +58,7 @@ class WorkerStore:
         with self.sessions.begin() as session:
             row = session.get(Worker, self.name, with_for_update=True)
             if row is not None and row.stopped_at is None and row.heartbeat_at > fresh:
-                predecessor_gone = row.host == self.host and not _pid_alive(row.pid)
+                predecessor_gone = row.host == self.host and not pid_alive(row.pid)
                 if not predecessor_gone:
                     raise WorkerConflict(
                         f"worker name {self.name!r} is in use by a live worker on {row.host} (pid {row.pid})",
