@@ -172,8 +172,9 @@ class CallAttempt(Base):
     worker: Mapped[str] = mapped_column(String(100), default="")
     # The Asterisk server (docs/scale-out.md: [[asterisk]] name, "default" for [ami]) and the trunk (a
     # [[trunks]] name, or the campaign's endpoint) the call went out through.
-    server: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    trunk: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # (database defaults only: hot-path inserts name every column they set, db/precompiled.py)
+    server: Mapped[str] = mapped_column(String(64), server_default="")
+    trunk: Mapped[str] = mapped_column(String(64), server_default="")
     # The IVR's listen report (dialer.core.listen_report): the message's segments as played (over every
     # pass), one pass's length, whether the completion segment was reached, «1» repeats, how the call ended
     # (hung_up | finished | transferred | failed) and "name=played/length" per segment.
