@@ -75,7 +75,7 @@ def _throughput(
     """(calls ended per second in the window, campaign overshoot, trunk overshoot, worst claim p95 s)."""
     max_channels = 2 * TRUNK_CHANNELS
     with _database(folder, build) as (settings, storage):
-        load_debtors(storage, folder, [f"+7912888{i:04d}4" for i in range(600)])
+        load_debtors(storage, folder, [f"+7912888{i:03d}4" for i in range(600)])
         start_campaign(storage, max_channels=max_channels, calls_per_second=20.0, dial_timeout="8s")
         watch = Watch(storage, every=0.05).start()
         workers = [
@@ -111,7 +111,7 @@ def _contention(folder: Path, build: Path) -> tuple[float, float, int, float]:
     """(claim p50 s, claim p95 s, campaign overshoot, claims per second) with CLAIMERS threads."""
     max_channels = 4
     with _database(folder, build) as (settings, storage):
-        load_debtors(storage, folder, [f"+7912999{i:04d}0" for i in range(20_000)])
+        load_debtors(storage, folder, [f"+791299{i:05d}" for i in range(20_000)])
         start_campaign(storage, max_channels=max_channels, calls_per_second=200.0)
         setup = make_campaign_store(settings, storage)
         (campaign,) = setup.running()
