@@ -811,7 +811,7 @@ class Engine:
             return False
         now = self.clock()
         for runner in self.runners.values():
-            if not runner.ready or runner.in_flight:
+            if not runner.ready or runner.in_flight or runner.claiming:
                 return False
             if runner.campaign.state == "running" and await self.db(
                 self.store.has_due_work, runner.campaign.id, now
@@ -865,6 +865,9 @@ class CampaignRunner:
         self.stopping = False
         self.ready = False  # debtors selected at least once
         self.in_flight = 0
+        # a claim is on its way to the database, or its ticket not yet handed to a call: not idle (a claimed
+        # debtor is no longer due, so without this an idle check could end the run and drop the ticket)
+        self.claiming = False
         self.task: asyncio.Task[Any] | None = None
         self._reason = ""
         self._reason_at = 0.0
@@ -952,9 +955,11 @@ class CampaignRunner:
         if not await self._wait_for_token() or not engine.may_dial():
             await self.slots.release()
             return
+        self.claiming = True
         try:
             result = await engine.db(engine.claim_timed, self.campaign, engine.clock(), engine.trunks_up())
         except engine.store.db_errors as exc:
+            self.claiming = False
             engine._db_failed(exc)
             await self.slots.release()
             self._reason = "нет связи с базой данных"
@@ -962,6 +967,7 @@ class CampaignRunner:
             return
         engine._db_answered()
         if isinstance(result, Nothing):
+            self.claiming = False
             await self.slots.release()
             await self._say(result.reason)
             wait = engine.settings.engine.poll_interval
@@ -972,6 +978,7 @@ class CampaignRunner:
         await self._before_originate(result, self._freed_at)
         self._freed_at = None
         self.in_flight += 1
+        self.claiming = False
         engine.metrics.max_in_flight = max(engine.metrics.max_in_flight, engine.in_flight + 1)
         task = engine.spawn(self._call(result, self.campaign.spec))
         task.is_call = True  # type: ignore[attr-defined]

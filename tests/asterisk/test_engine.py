@@ -416,6 +416,7 @@ async def test_over_a_pjsip_trunk_to_sipp(
     await run_until_idle(make_engine_service(settings, storage), limit=60)
     (attempt,) = attempts(storage)
     sipp_said = f"SIPp: {sipp_errors(process) or 'no unexpected messages'}"
+    sipp_said += f"; attempt {attempt.state} {attempt.detail!r}"
     assert (attempt.outcome, attempt.dial_string) == (outcome, "PJSIP/79125550901@sipp"), sipp_said
     if heard is None:
         assert attempt.answered_at is None, sipp_said
