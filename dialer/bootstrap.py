@@ -135,7 +135,7 @@ def make_engine_service(settings: Settings, storage: Storage) -> DialerEngine:
     workers = WorkerStore(
         storage.sessions, store.worker, lease=timedelta(seconds=settings.engine.worker_lease)
     )
-    addresses = {name: server.agi_address() for name, server in settings.topology().servers.items()}
+    addresses = {name: server.agi_address() for name, server in store.topology.servers.items()}
     return DialerEngine(
         store, make_ami_clients(settings), settings, clock=utc_now, workers=workers, agi_addresses=addresses
     )

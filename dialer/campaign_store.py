@@ -65,9 +65,9 @@ from dialer.core.trunk_choice import Gate, Go, TrunkState, Wait, choose, interva
 from dialer.topology import DEFAULT_SERVER, Topology, TrunkConfig, endpoint_of
 
 LIVE_STATES = ("dialling", "up")
-ATTEMPT_PREFIX = (
-    "ud-"  # every attempt id (= Asterisk ChannelId) starts with it: the shadow book follows those
-)
+# every attempt id (= Asterisk ChannelId) starts with it: the shadow book follows those
+ATTEMPT_PREFIX = "ud-"
+DEBTOR_BUSY = "должник занят другим звонком"  # another worker holds the debtor's row (another campaign)
 CALLING = "идёт обзвон"  # every channel of the campaign is busy: that is calling, not a reason
 TrunksUp = dict[str, tuple[bool, str]]  # trunk name -> (up for this worker, why not)
 CONTACT_LOOKBACK = timedelta(days=32)
@@ -498,9 +498,7 @@ class CampaignStore:
             claimed = self._sql["claim"].rows(session, {"campaign": campaign.id, "now": now})
             for entry_id, debtor_id, attempts in claimed:
                 if self._sql["lock_debtor"].first(session, {"debtor": debtor_id}) is None:
-                    reasons["должник занят другим звонком"] = (
-                        reasons.get("должник занят другим звонком", 0) + 1
-                    )
+                    reasons[DEBTOR_BUSY] = reasons.get(DEBTOR_BUSY, 0) + 1
                     continue  # another worker is claiming this debtor in another campaign right now
                 candidate, phones, said = self._candidate(
                     session, debtor_id, attempts, now, rules.heard_full_pause
@@ -574,8 +572,9 @@ class CampaignStore:
             self._sql["trunk_tat"].run(session, {"b_name": go.trunk.name, "b_tat": go.trunk_tat})
 
     def sync_trunks(self, now: datetime) -> list[str]:
-        """Write this worker's ``[[trunks]]`` into the shared ``trunks`` table (the limits every worker
-        enforces). Returns a warning per trunk another worker had configured differently."""
+        """Write this worker's ``[[trunks]]`` into the shared ``trunks`` table (each worker enforces its own
+        file's limits; the rows carry the shared rate timestamps and show the trunks). Returns a warning
+        per trunk another worker had configured differently."""
         warnings: list[str] = []
         with self.sessions.begin() as session:
             dialect_insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import CallAttempt, Trunk, Worker
+from dialer.campaign_store import LIVE_STATES
 from dialer.errors import UpravDolgError
 from dialer.processes import pid_alive
-
-LIVE_STATES = ("dialling", "up")
 
 
 class WorkerConflict(UpravDolgError):
@@ -125,12 +124,11 @@ class WorkerStore:
             )
             if row is None:
                 return None
-            live = or_(*(CallAttempt.state == state for state in LIVE_STATES))
             calls = [
                 AdoptedCall(attempt_id, server, trunk, campaign_id)
                 for attempt_id, server, trunk, campaign_id in session.execute(
                     select(CallAttempt.id, CallAttempt.server, CallAttempt.trunk, CallAttempt.campaign_id)
-                    .where(CallAttempt.worker == dead, live)
+                    .where(CallAttempt.worker == dead, CallAttempt.state.in_(LIVE_STATES))
                     .with_for_update()
                 )
             ]
@@ -154,7 +152,7 @@ class WorkerStore:
 def live_calls_by(session: Session, column: str) -> dict[str, int]:
     """Live calls (all workers) counted by ``worker``, ``server`` or ``trunk``."""
     key = {"worker": CallAttempt.worker, "server": CallAttempt.server, "trunk": CallAttempt.trunk}[column]
-    live = or_(*(CallAttempt.state == state for state in LIVE_STATES))
+    live = CallAttempt.state.in_(LIVE_STATES)
     return {
         name: count for name, count in session.execute(select(key, func.count()).where(live).group_by(key))
     }
